@@ -1,0 +1,205 @@
+"""Test fixtures: a real database (SQLite by default, PostgreSQL when TEST_DATABASE_URL says so),
+the schema built by the real migrations once per run, and emptied after every test."""
+import contextvars
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from flask.testing import FlaskClient
+
+from workbench import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+CATEGORY_SQL = "SELECT name FROM category ORDER BY position"
+
+
+def _database_url(tmp_root: Path) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_root / 'test.sqlite'}"
+
+
+def reset_schema(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def db_url(tmp_path_factory):
+    root = tmp_path_factory.mktemp("db")
+    url = _database_url(root)
+    reset_schema(url)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x", "TESTING": True,
+                      "INSTANCE_PATH": str(root / "instance")})
+    from flask_migrate import upgrade
+    with app.app_context():
+        upgrade()
+        from workbench.extensions import db
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def _tables(db_url):
+    engine = create_engine(db_url)
+    names = [t for t in inspect(engine).get_table_names() if t != "alembic_version"]
+    with engine.connect() as conn:
+        categories = conn.execute(text("SELECT name, position FROM category")).all()
+    engine.dispose()
+    return names, categories
+
+
+def _empty_database(engine, names, categories) -> None:
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
+        else:
+            conn.execute(text("PRAGMA defer_foreign_keys=ON"))
+            for n in names:
+                conn.execute(text(f'DELETE FROM "{n}"'))
+        conn.execute(text("INSERT INTO category (name, position) VALUES (:name, :position)"),
+                     [dict(name=n, position=p) for n, p in categories])
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in an empty context, so it gets its own app context, `g` and
+    database session, as in a real server, even though the test holds an app context open."""
+
+    def open(self, *args, **kwargs):
+        from flask import has_app_context
+        if has_app_context():
+            # End the test's own transaction first, as a separate process would see it:
+            # its writes become visible, its SQLite lock is released, later reads are fresh.
+            from workbench.extensions import db
+            db.session.commit()
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def app(db_url, _tables, tmp_path):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "test-secret", "TESTING": True,
+                      "INSTANCE_PATH": str(tmp_path / "instance"), "PROPAGATE_UNEXPECTED": True})
+    app.test_client_class = IsolatedClient
+    ctx = app.app_context()
+    ctx.push()
+    yield app
+    from workbench.extensions import db
+    db.session.remove()
+    _empty_database(db.engine, *_tables)
+    db.engine.dispose()
+    ctx.pop()
+
+
+@pytest.fixture
+def db(app):
+    from workbench.extensions import db
+    return db
+
+
+@pytest.fixture
+def seeded(app, db):
+    from workbench.corpus.services import import_paths
+    report = import_paths([SEEDS])
+    db.session.commit()
+    assert not report.failed
+    return report
+
+
+_counter = iter(range(1, 10**6))
+
+
+@pytest.fixture
+def make_user(app, db):
+    from workbench.auth.services import create_user
+
+    def make(role="reviewer", username=None, password="correct horse"):
+        user = create_user(username or f"{role}{next(_counter)}", password, role)
+        db.session.commit()
+        return user
+    return make
+
+
+class Client:
+    """The Flask test client, logged in, sending the CSRF token the way the pages' scripts do."""
+
+    def __init__(self, flask_client, user=None):
+        self.c = flask_client
+        self.user = user
+        self.csrf = None
+
+    def login(self, username, password="correct horse"):
+        token = self.fetch_csrf("/login")
+        resp = self.c.post("/login", data={"username": username, "password": password, "csrf_token": token})
+        self.csrf = self.fetch_csrf("/account") if resp.status_code == 302 else None
+        return resp
+
+    def fetch_csrf(self, path):
+        html = self.c.get(path).get_data(as_text=True)
+        m = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
+        return m.group(1) if m else None
+
+    def get(self, *a, **kw):
+        return self.c.get(*a, **kw)
+
+    def _send(self, method, path, json=None, data=None, **kw):
+        headers = kw.pop("headers", {}) or {}
+        if self.csrf:
+            headers.setdefault("X-CSRFToken", self.csrf)
+        return self.c.open(path, method=method, json=json, data=data, headers=headers, **kw)
+
+    def post(self, path, json=None, data=None, **kw):
+        return self._send("POST", path, json, data, **kw)
+
+    def put(self, path, json=None, **kw):
+        return self._send("PUT", path, json, **kw)
+
+    def patch(self, path, json=None, **kw):
+        return self._send("PATCH", path, json, **kw)
+
+    def delete(self, path, **kw):
+        return self._send("DELETE", path, **kw)
+
+
+@pytest.fixture
+def login(app, make_user):
+    """login("lead") → a Client logged in as a new user with that role."""
+    def do(role="reviewer", user=None):
+        user = user or make_user(role)
+        client = Client(app.test_client(), user)
+        resp = client.login(user.username)
+        assert resp.status_code == 302, resp.get_data(as_text=True)
+        return client
+    return do
+
+
+@pytest.fixture
+def anon(app):
+    return Client(app.test_client())
+
+
+@pytest.fixture
+def query_counter(db):
+    """Counts SQL statements sent while the block runs."""
+    from contextlib import contextmanager
+    from sqlalchemy import event
+
+    @contextmanager
+    def count():
+        box = {"n": 0, "sql": []}
+
+        def on_exec(conn, cursor, statement, *args):
+            box["n"] += 1
+            box["sql"].append(statement)
+        event.listen(db.engine, "before_cursor_execute", on_exec)
+        try:
+            yield box
+        finally:
+            event.remove(db.engine, "before_cursor_execute", on_exec)
+    return count

@@ -1,0 +1,1 @@
+"""Claims anchored to spans of posts and comments, with sources and verdicts."""

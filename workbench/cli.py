@@ -1,0 +1,111 @@
+"""The `workbench` command line: a Flask CLI group, so `flask --app workbench …` works too."""
+import sys
+import time
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from .extensions import db
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+DEMO_USERS = [("admin", "admin", "Ada Admin", "admin-demo-pass"),
+              ("lead", "lead", "Lee Lead", "lead-demo-pass"),
+              ("rita", "reviewer", "Rita Reviewer", "rita-demo-pass"),
+              ("ravi", "reviewer", "Ravi Reviewer", "ravi-demo-pass")]
+
+
+def _app_factory():
+    from . import create_app
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_app_factory, add_version_option=False,
+             help="The fact-check workbench. DATABASE_URL overrides the SQLite default in instance/.")
+def main():
+    pass
+
+
+def run_import(paths, verbose: bool = False) -> int:
+    """Import files and folders; returns the exit code (1 when any file was not imported)."""
+    from .corpus.services import import_paths
+    started = time.perf_counter()
+    tty = sys.stderr.isatty()
+
+    def progress(done, total, comments):
+        rate = comments / max(time.perf_counter() - started, 1e-6)
+        msg = f"{done}/{total} files, {comments} comments, {rate:,.0f} comments/s"
+        click.echo(("\r" + msg) if tty else msg, err=True, nl=not tty)
+
+    try:
+        report = import_paths(paths, progress)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    if tty:
+        click.echo("", err=True)
+    for r in report.results:
+        problem = r.status in ("error", "changed")
+        if problem or verbose or len(report.results) <= 20:
+            click.echo(f"{r.status.upper():9} {r.filename}: {r.message}", err=problem)
+        for w in r.warnings:
+            click.echo(f"WARNING   {r.filename}: {w}", err=True)
+    click.echo(f"{report.summary()} in {time.perf_counter() - started:.2f} s")
+    return 1 if report.failed else 0
+
+
+def register_cli(app) -> None:
+    @app.cli.command("import")
+    @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+    @click.option("--verbose", "-v", is_flag=True, help="List every file, not only problems.")
+    @with_appcontext
+    def import_cmd(paths, verbose):
+        """Import dump files, or every *.txt in the given folders."""
+        sys.exit(run_import(paths, verbose))
+
+    @app.cli.command("create-user")
+    @click.argument("name")
+    @click.option("--role", type=click.Choice(["admin", "lead", "reviewer"]), default="reviewer")
+    @click.option("--display-name", default="")
+    @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+    @with_appcontext
+    def create_user_cmd(name, role, display_name, password_stdin):
+        """Create a user (the first admin, for instance) without the web UI."""
+        from .auth.services import create_user
+        from .errors import WorkbenchError
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        try:
+            user = create_user(name, password, role, display_name)
+            db.session.commit()
+        except WorkbenchError as exc:
+            raise click.ClickException(exc.message)
+        click.echo(f"Created {user.role.value} {user.username}.")
+
+    @app.cli.command("demo")
+    @click.option("--port", default=5000, show_default=True)
+    @click.option("--no-serve", is_flag=True, help="Prepare the database but do not start the server.")
+    @with_appcontext
+    def demo_cmd(port, no_serve):
+        """Create or upgrade the database, import the seeds, create demo users, and serve."""
+        from flask_migrate import upgrade
+        from sqlalchemy import select
+        from .auth.models import User
+        from .auth.services import create_user
+        upgrade()
+        run_import([SEEDS])
+        for username, role, display, password in DEMO_USERS:
+            if not db.session.scalar(select(User.id).where(User.username == username)):
+                create_user(username, password, role, display)
+        db.session.commit()
+        url = f"http://127.0.0.1:{port}/"
+        click.echo("\nThe workbench is ready at " + url)
+        click.echo("Log in as one of (username / password):")
+        for username, role, _display, password in DEMO_USERS:
+            click.echo(f"  {username:6} / {password:16} ({role})")
+        if not no_serve:
+            current_app.run(host="127.0.0.1", port=port, debug=False, use_reloader=False)

@@ -1,0 +1,48 @@
+"""Configuration: defaults, instance/config.py overrides, DATABASE_URL from the environment."""
+import os
+import secrets
+from pathlib import Path
+
+
+def _secret_key(instance_path: str) -> str:
+    """Read the instance secret key, generating it on first run (never a default in the code)."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def load_config(app, test_config=None) -> None:
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{instance / 'workbench.sqlite'}",
+        SQLALCHEMY_ENGINE_OPTIONS={},
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_CHECK_DEFAULT=False,  # checked in one before_request hook, see security.py
+        WTF_CSRF_TIME_LIMIT=None,
+        PERMANENT_SESSION_LIFETIME=12 * 3600,  # a working day; then log in again
+        POSTS_PER_PAGE=25,
+        LOGIN_MAX_FAILURES=5,       # then the account is locked for LOGIN_LOCK_SECONDS
+        LOGIN_SLOWDOWN_AFTER=3,     # from here each failure makes the next try wait 2, 4, … s
+        LOGIN_LOCK_SECONDS=900,
+        BLIND_REVIEW_DEFAULT=True,
+    )
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+    else:
+        app.config.from_mapping(test_config)
+    env_url = os.environ.get("DATABASE_URL")
+    if env_url and not (test_config and "SQLALCHEMY_DATABASE_URI" in test_config):
+        app.config["SQLALCHEMY_DATABASE_URI"] = env_url
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(app.instance_path)
+    if os.environ.get("WORKBENCH_HTTPS") or app.config.get("PREFERRED_URL_SCHEME") == "https":
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True

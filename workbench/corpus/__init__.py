@@ -1,0 +1,1 @@
+"""The blog corpus: posts and their threaded comments, parsed from dump files."""

@@ -1,0 +1,174 @@
+"""Import dump files into the database, idempotently and all-or-nothing per run.
+
+Files are parsed first; a malformed file is reported and never reaches the database.
+Parsed posts are written in batches with bulk INSERT … RETURNING (posts, then each
+depth of the thread, so replies get their parent's id) inside the caller's transaction:
+the caller commits once, so an import that fails half-way leaves nothing behind.
+"""
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from sqlalchemy import insert, select, update
+
+from ..extensions import db
+from .models import Comment, Post
+from .parser import CorpusFormatError, ParsedPost, parse_bytes
+
+BATCH_FILES = 400
+
+
+@dataclass
+class FileResult:
+    filename: str
+    status: str          # imported | unchanged | extended | changed | error
+    message: str = ""
+    comments: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    results: list[FileResult] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def comments_imported(self) -> int:
+        return sum(r.comments for r in self.results if r.status in ("imported", "extended"))
+
+    @property
+    def failed(self) -> bool:
+        return any(r.status in ("error", "changed") for r in self.results)
+
+    def summary(self) -> str:
+        parts = [f"{self.count(s)} {s}" for s in ("imported", "extended", "unchanged", "changed", "error")
+                 if self.count(s)]
+        return ", ".join(parts or ["nothing to import"]) + f"; {self.comments_imported} comments added"
+
+
+def collect_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given, and every *.txt below each folder, in a stable order."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(x for x in p.rglob("*.txt") if x.is_file()))
+        else:
+            out.append(p)
+    return out
+
+
+def import_paths(paths: Iterable[str | Path], progress: Callable[[int, int, int], None] | None = None
+                 ) -> ImportReport:
+    files = collect_files(paths)
+    report = ImportReport()
+    seen: dict[str, str] = {}   # slug -> content hash, within this run
+    done = 0
+    for start in range(0, len(files), BATCH_FILES):
+        batch: list[tuple[ParsedPost, FileResult]] = []
+        for path in files[start:start + BATCH_FILES]:
+            result = FileResult(str(path), "error")
+            report.results.append(result)
+            try:
+                parsed = parse_bytes(path.read_bytes(), str(path))
+            except CorpusFormatError as exc:
+                result.message = f"line {exc.line}: {exc.reason}"
+                continue
+            except OSError as exc:
+                result.message = f"cannot read: {exc.strerror or exc}"
+                continue
+            result.warnings = parsed.warnings
+            if parsed.slug in seen:
+                same = seen[parsed.slug] == parsed.content_hash
+                result.status = "unchanged" if same else "changed"
+                result.message = "same post as another file in this import" if same else \
+                    "another file in this import holds a different version of this post"
+                continue
+            seen[parsed.slug] = parsed.content_hash
+            batch.append((parsed, result))
+        _write_batch(batch)
+        done += len(files[start:start + BATCH_FILES])
+        if progress:
+            progress(done, len(files), report.comments_imported)
+    return report
+
+
+def _write_batch(batch: list[tuple[ParsedPost, FileResult]]) -> None:
+    if not batch:
+        return
+    slugs = [p.slug for p, _ in batch]
+    existing = {row.slug: row for row in db.session.execute(
+        select(Post.id, Post.slug, Post.content_hash).where(Post.slug.in_(slugs)))}
+    new: list[tuple[ParsedPost, FileResult]] = []
+    for parsed, result in batch:
+        row = existing.get(parsed.slug)
+        if row is None:
+            new.append((parsed, result))
+        elif row.content_hash == parsed.content_hash:
+            result.status, result.message = "unchanged", "already imported; nothing changed"
+        else:
+            _extend_or_report(row.id, parsed, result)
+    if not new:
+        return
+    ids = db.session.execute(
+        insert(Post).returning(Post.id, sort_by_parameter_order=True),
+        [dict(slug=p.slug, date=p.date, title=p.title, body=p.body,
+              declared_comment_count=p.declared_comment_count, comment_count=len(p.comments),
+              source_name=Path(p.filename).name, content_hash=p.content_hash) for p, _ in new],
+    ).scalars().all()
+    _insert_comments([(post_id, list(enumerate(parsed.comments))) for post_id, (parsed, _) in zip(ids, new)])
+    for parsed, result in new:
+        result.status, result.comments = "imported", len(parsed.comments)
+        result.message = f"{len(parsed.comments)} comments"
+
+
+def _insert_comments(items: list[tuple[int, list]], parent_ids: dict | None = None) -> None:
+    """Insert comments depth by depth, so each reply can point at its parent's new id."""
+    parent_ids = dict(parent_ids or {})
+    depth = 0
+    while True:
+        rows, keys = [], []
+        for post_id, numbered in items:
+            for pos, c in numbered:
+                if c.depth != depth:
+                    continue
+                parent = parent_ids.get((post_id, c.parent_path)) if c.parent_path else None
+                rows.append(dict(post_id=post_id, parent_id=parent, path=c.path, position=pos,
+                                 depth=depth, text=c.text))
+                keys.append((post_id, c.path))
+        if not rows:
+            return
+        new_ids = db.session.execute(
+            insert(Comment).returning(Comment.id, sort_by_parameter_order=True), rows).scalars().all()
+        parent_ids.update(zip(keys, new_ids))
+        depth += 1
+
+
+def _extend_or_report(post_id: int, parsed: ParsedPost, result: FileResult) -> None:
+    """A re-crawled dump may hold more comments: add them if nothing stored has changed."""
+    post = db.session.get(Post, post_id)
+    stored = db.session.execute(
+        select(Comment.path, Comment.text, Comment.id).where(Comment.post_id == post_id)).all()
+    stored_text = {r.path: r.text for r in stored}
+    incoming = {c.path: c.text for c in parsed.comments}
+    changed = [p for p, t in stored_text.items() if incoming.get(p) != t]
+    if post.title != parsed.title or post.body != parsed.body or changed:
+        where = "the post body" if post.body != parsed.body else \
+            "the title" if post.title != parsed.title else f"comment {changed[0]}"
+        result.status = "changed"
+        result.message = (f"differs from the stored post {post.slug!r} in {where}; not imported "
+                          "(stored claims are anchored to the stored text)")
+        return
+    numbered = list(enumerate(parsed.comments))
+    extra = [(pos, c) for pos, c in numbered if c.path not in stored_text]
+    ids = {r.path: r.id for r in stored}
+    # Thread order follows the new file: a new reply 3.3 sits before comment 4.
+    db.session.execute(update(Comment), [{"id": ids[c.path], "position": pos}
+                                         for pos, c in numbered if c.path in ids])
+    _insert_comments([(post_id, extra)], {(post_id, path): i for path, i in ids.items()})
+    db.session.execute(update(Post).where(Post.id == post_id).values(
+        comment_count=len(stored) + len(extra), content_hash=parsed.content_hash,
+        declared_comment_count=parsed.declared_comment_count))
+    result.status, result.comments = "extended", len(extra)
+    result.message = f"{len(extra)} new comments added to the stored post"

@@ -1,0 +1,27 @@
+"""The post index and the reading page."""
+from flask import Blueprint, current_app, render_template, request
+
+from . import queries
+
+bp = Blueprint("corpus", __name__)
+
+
+def _int_arg(name: str, default=None):
+    try:
+        return int(request.args.get(name, ""))
+    except ValueError:
+        return default
+
+
+@bp.get("/")
+def index():
+    year, q = _int_arg("year"), (request.args.get("q") or "").strip()
+    page = queries.list_posts(_int_arg("page", 1), current_app.config["POSTS_PER_PAGE"], year, q or None)
+    return render_template("corpus/index.html", page=page, years=queries.post_years(), year=year, q=q)
+
+
+@bp.get("/posts/<int:post_id>")
+def post(post_id: int):
+    post = queries.get_post(post_id)
+    comments = queries.post_comments(post_id)
+    return render_template("corpus/post.html", post=post, comments=comments)

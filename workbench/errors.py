@@ -1,0 +1,86 @@
+"""One exception family for the workbench, and the one place that turns it into responses."""
+from flask import jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+
+class WorkbenchError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, field: str | None = None, **extra):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.extra = extra
+
+
+class BadRequest(WorkbenchError):
+    status, code = 400, "bad_request"
+
+
+class Unauthorized(WorkbenchError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(WorkbenchError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(WorkbenchError):
+    status, code = 404, "not_found"
+
+
+class Conflict(WorkbenchError):
+    status, code = 409, "conflict"
+
+
+class ValidationError(WorkbenchError):
+    status, code = 422, "invalid"
+
+
+class InvalidSpan(ValidationError):
+    code = "invalid_span"
+
+
+class Locked(WorkbenchError):
+    status, code = 429, "locked"
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None, extra=None):
+    if wants_json():
+        body = {"error": {"code": code, "message": message, "field": field}}
+        if extra:
+            body["error"].update(extra)
+        return jsonify(body), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def register_error_handlers(app) -> None:
+    from .extensions import db
+
+    @app.errorhandler(WorkbenchError)
+    def _workbench_error(exc: WorkbenchError):
+        db.session.rollback()
+        return error_response(exc.status, exc.code, exc.message, exc.field, exc.extra)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        code = (exc.name or "error").lower().replace(" ", "_")
+        if exc.code == 400 and "CSRF" in (exc.description or ""):
+            code = "csrf_failed"
+        return error_response(exc.code or 500, code, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        db.session.rollback()
+        if app.config.get("PROPAGATE_UNEXPECTED"):
+            raise exc
+        app.logger.exception("Unhandled error")
+        return error_response(500, "internal_error", "Something went wrong on our side; nothing was saved.")

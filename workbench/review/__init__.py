@@ -1,0 +1,1 @@
+"""Team review: dispute flags, discussion, adjudication and agreement."""

@@ -1,0 +1,1 @@
+"""Review tasks that leads assign to reviewers."""
