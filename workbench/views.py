@@ -1,17 +1,36 @@
-"""Registers every blueprint (one per domain, plus the JSON API) and the template helpers."""
+"""Registers every domain: its pages (`<domain>/views.py`, a blueprint `bp`, optional
+NAV_ITEMS for the top bar) and its API routes (`<domain>/api.py`, on the one API blueprint)."""
+import importlib
+import importlib.util
+
 from flask_login import current_user
 
 from .permissions import Permission, can
 
+DOMAINS = ("corpus", "annotations", "review", "tasks", "exports", "search", "auth")
+
+
+def _module(name: str):
+    full = f"{__package__}.{name}"
+    return importlib.import_module(full) if importlib.util.find_spec(full) else None
+
 
 def register_blueprints(app) -> None:
-    from .api.views import bp as api_bp
-    from .auth.views import bp as auth_bp
-    from .corpus.views import bp as corpus_bp
+    from .api import bp as api_bp
+    from .api.openapi import build_spec
 
-    for bp in (auth_bp, corpus_bp, api_bp):
-        app.register_blueprint(bp)
+    nav, api_modules = [], []
+    for domain in DOMAINS:
+        views = _module(f"{domain}.views")
+        if views is not None:
+            app.register_blueprint(views.bp)
+            nav.extend(getattr(views, "NAV_ITEMS", []))
+        api = _module(f"{domain}.api")
+        if api is not None:
+            api_modules.append(api)
+    app.register_blueprint(api_bp)
+    app.extensions["workbench_openapi"] = build_spec(api_modules)
 
     app.jinja_env.globals.update(
-        Permission=Permission,
+        Permission=Permission, NAV_ITEMS=nav,
         can=lambda permission, obj=None: can(current_user, permission, obj))

@@ -13,6 +13,7 @@ from .forms import EditUserForm, EmptyForm, LoginForm, NewUserForm, PasswordForm
 from .models import ApiToken, LoginThrottle, User
 
 bp = Blueprint("auth", __name__)
+NAV_ITEMS = [("auth.users", "Users", Permission.MANAGE_USERS)]
 
 
 def _safe_next(target: str | None) -> str:

@@ -4,6 +4,7 @@ from flask import Blueprint, current_app, render_template, request
 from . import queries
 
 bp = Blueprint("corpus", __name__)
+NAV_ITEMS = [("corpus.index", "Posts", None)]
 
 
 def _int_arg(name: str, default=None):
