@@ -89,11 +89,16 @@ def app(db_url, _tables, tmp_path):
     app.test_client_class = IsolatedClient
     ctx = app.app_context()
     ctx.push()
+    # The test's own session reads without taking SQLite's write lock, so a server thread
+    # (browser tests) can write while the test holds a read transaction open.
+    from workbench.db import write_intent
+    token = write_intent.set(False)
     yield app
     from workbench.extensions import db
     db.session.remove()
     _empty_database(db.engine, *_tables)
     db.engine.dispose()
+    write_intent.reset(token)
     ctx.pop()
 
 

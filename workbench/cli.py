@@ -57,6 +57,15 @@ def run_import(paths, verbose: bool = False) -> int:
 
 
 def register_cli(app) -> None:
+    """The core commands here; each domain may add its own in `<domain>/cli.py` (register(app))."""
+    import importlib
+    import importlib.util
+    from .views import DOMAINS
+    for domain in DOMAINS:
+        name = f"{__package__}.{domain}.cli"
+        if importlib.util.find_spec(name):
+            importlib.import_module(name).register(app)
+
     @app.cli.command("import")
     @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
     @click.option("--verbose", "-v", is_flag=True, help="List every file, not only problems.")
