@@ -7,6 +7,7 @@ sources are retracted, verdicts superseded, and every change goes to the audit t
 """
 import enum
 from datetime import date, datetime
+from uuid import uuid4
 
 from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -53,6 +54,7 @@ class Category(db.Model):
 class Claim(db.Model):
     __tablename__ = "claim"
     id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: uuid4().hex)  # stable id for export and merge
     post_id: Mapped[int] = mapped_column(ForeignKey("post.id"), index=True)  # of the first span
     statement: Mapped[str] = mapped_column(Text)
     category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
@@ -79,6 +81,7 @@ class ClaimSpan(db.Model):
     __tablename__ = "claim_span"
     __table_args__ = (Index("ix_claim_span_post_comment", "post_id", "comment_id", "start"),)
     id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: uuid4().hex)  # stable id for export and merge
     claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("post.id"))
     comment_id: Mapped[int | None] = mapped_column(ForeignKey("comment.id"), index=True)
@@ -96,6 +99,7 @@ class ClaimSpan(db.Model):
 class Source(db.Model):
     __tablename__ = "source"
     id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: uuid4().hex)  # stable id for export and merge
     claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)
     url: Mapped[str] = mapped_column(Text)
     title: Mapped[str] = mapped_column(Text, default="")
@@ -120,6 +124,7 @@ class Verdict(db.Model):
               postgresql_where=text("superseded_at IS NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: uuid4().hex)  # stable id for export and merge
     claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     rating: Mapped[Rating] = mapped_column(str_enum(Rating, 16))

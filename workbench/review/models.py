@@ -1,5 +1,6 @@
 """Dispute flags, discussion posts, adjudications and workbench-wide settings."""
 from datetime import datetime
+from uuid import uuid4
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -15,6 +16,7 @@ class Flag(db.Model):
     """A reviewer flags a claim as disputed with a reason; a lead may clear it."""
     __tablename__ = "flag"
     id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: uuid4().hex)  # stable id for export and merge
     claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     reason: Mapped[str] = mapped_column(Text)
@@ -27,6 +29,7 @@ class Flag(db.Model):
 class DiscussionPost(db.Model):
     __tablename__ = "discussion_post"
     id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: uuid4().hex)  # stable id for export and merge
     claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     body: Mapped[str] = mapped_column(Text)
@@ -38,6 +41,7 @@ class Adjudication(db.Model):
     """A lead's final verdict. Reopening keeps the row and stamps why; a new one may follow."""
     __tablename__ = "adjudication"
     id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: uuid4().hex)  # stable id for export and merge
     claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     rating: Mapped[Rating] = mapped_column(str_enum(Rating, 16))

@@ -1,8 +1,9 @@
 """A task: annotate a post, check a claim, or adjudicate a claim."""
 import enum
 from datetime import date, datetime
+from uuid import uuid4
 
-from sqlalchemy import ForeignKey, Index, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
@@ -28,6 +29,7 @@ class Task(db.Model):
     __tablename__ = "task"
     __table_args__ = (Index("ix_task_assignee_status", "assignee_id", "status", "due_date"),)
     id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: uuid4().hex)  # stable id for export and merge
     kind: Mapped[TaskKind] = mapped_column(str_enum(TaskKind, 24))
     post_id: Mapped[int | None] = mapped_column(ForeignKey("post.id"), index=True)
     claim_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id"), index=True)

@@ -1,20 +1,41 @@
 """exports: exports and native import (issue 5)
 
+Every row a native export carries gets a stable identifier (uid, 32 hex digits), so an
+export can be merged back into another workbench. Existing rows are backfilled.
+
 Revision ID: 0004
 Revises: 0003
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from uuid import uuid4
+
+from alembic import op
+import sqlalchemy as sa
 
 revision = '0004'
 down_revision = '0003'
 branch_labels = None
 depends_on = None
 
+TABLES = ("claim", "claim_span", "source", "verdict", "flag", "discussion_post", "adjudication", "task")
+
 
 def upgrade():
-    pass
+    conn = op.get_bind()
+    for name in TABLES:
+        with op.batch_alter_table(name) as batch:
+            batch.add_column(sa.Column("uid", sa.String(length=32), nullable=True))
+        table = sa.table(name, sa.column("id", sa.Integer), sa.column("uid", sa.String))
+        ids = [row.id for row in conn.execute(sa.select(table.c.id).order_by(table.c.id))]
+        for start in range(0, len(ids), 1000):
+            conn.execute(table.update().where(table.c.id == sa.bindparam("row_id")),
+                         [{"row_id": i, "uid": uuid4().hex} for i in ids[start:start + 1000]])
+        with op.batch_alter_table(name) as batch:
+            batch.alter_column("uid", existing_type=sa.String(length=32), nullable=False)
+            batch.create_unique_constraint(f"uq_{name}_uid", ["uid"])
 
 
 def downgrade():
-    pass
+    for name in reversed(TABLES):
+        with op.batch_alter_table(name) as batch:
+            batch.drop_constraint(f"uq_{name}_uid", type_="unique")
+            batch.drop_column("uid")
