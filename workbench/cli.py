@@ -58,13 +58,11 @@ def run_import(paths, verbose: bool = False) -> int:
 
 def register_cli(app) -> None:
     """The core commands here; each domain may add its own in `<domain>/cli.py` (register(app))."""
-    import importlib
-    import importlib.util
-    from .views import DOMAINS
+    from .views import DOMAINS, domain_module
     for domain in DOMAINS:
-        name = f"{__package__}.{domain}.cli"
-        if importlib.util.find_spec(name):
-            importlib.import_module(name).register(app)
+        module = domain_module(f"{domain}.cli")
+        if module is not None:
+            module.register(app)
 
     @app.cli.command("import")
     @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))

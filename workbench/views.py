@@ -10,9 +10,14 @@ from .permissions import Permission, can
 DOMAINS = ("corpus", "annotations", "review", "tasks", "exports", "search", "auth")
 
 
-def _module(name: str):
+def domain_module(name: str):
+    """workbench.<name> if that module exists (a domain may not have pages, an API or a CLI)."""
     full = f"{__package__}.{name}"
-    return importlib.import_module(full) if importlib.util.find_spec(full) else None
+    try:
+        found = importlib.util.find_spec(full)
+    except ModuleNotFoundError:  # the domain's package itself is absent
+        found = None
+    return importlib.importdomain_module(full) if found else None
 
 
 def register_blueprints(app) -> None:
@@ -21,11 +26,11 @@ def register_blueprints(app) -> None:
 
     nav, api_modules = [], []
     for domain in DOMAINS:
-        views = _module(f"{domain}.views")
+        views = domain_module(f"{domain}.views")
         if views is not None:
             app.register_blueprint(views.bp)
             nav.extend(getattr(views, "NAV_ITEMS", []))
-        api = _module(f"{domain}.api")
+        api = domain_module(f"{domain}.api")
         if api is not None:
             api_modules.append(api)
     app.register_blueprint(api_bp)
