@@ -17,7 +17,7 @@ def domain_module(name: str):
         found = importlib.util.find_spec(full)
     except ModuleNotFoundError:  # the domain's package itself is absent
         found = None
-    return importlib.importdomain_module(full) if found else None
+    return importlib.import_module(full) if found else None
 
 
 def register_blueprints(app) -> None:
