@@ -11,6 +11,7 @@ from typing import Callable, Iterable
 
 from sqlalchemy import insert, select, update
 
+from ..db import utcnow
 from ..extensions import db
 from .models import Comment, Post
 from .parser import CorpusFormatError, ParsedPost, parse_bytes
@@ -111,13 +112,17 @@ def _write_batch(batch: list[tuple[ParsedPost, FileResult]]) -> None:
             _extend_or_report(row.id, parsed, result)
     if not new:
         return
-    ids = db.session.execute(
-        insert(Post).returning(Post.id, sort_by_parameter_order=True),
+    now = utcnow()
+    # RETURNING the slug and matching on it, rather than sort_by_parameter_order: SQLite then
+    # gets a few multi-row INSERTs instead of one statement per row (import speed).
+    ids = dict(db.session.execute(
+        insert(Post.__table__).returning(Post.slug, Post.id),
         [dict(slug=p.slug, date=p.date, title=p.title, body=p.body,
               declared_comment_count=p.declared_comment_count, comment_count=len(p.comments),
-              source_name=Path(p.filename).name, content_hash=p.content_hash) for p, _ in new],
-    ).scalars().all()
-    _insert_comments([(post_id, list(enumerate(parsed.comments))) for post_id, (parsed, _) in zip(ids, new)])
+              source_name=Path(p.filename).name, content_hash=p.content_hash, imported_at=now)
+         for p, _ in new],
+    ).all())
+    _insert_comments([(ids[parsed.slug], list(enumerate(parsed.comments))) for parsed, _ in new])
     for parsed, result in new:
         result.status, result.comments = "imported", len(parsed.comments)
         result.message = f"{len(parsed.comments)} comments"
@@ -126,9 +131,10 @@ def _write_batch(batch: list[tuple[ParsedPost, FileResult]]) -> None:
 def _insert_comments(items: list[tuple[int, list]], parent_ids: dict | None = None) -> None:
     """Insert comments depth by depth, so each reply can point at its parent's new id."""
     parent_ids = dict(parent_ids or {})
+    deepest = max((c.depth for _, numbered in items for _, c in numbered), default=-1)
     depth = 0
     while True:
-        rows, keys = [], []
+        rows = []
         for post_id, numbered in items:
             for pos, c in numbered:
                 if c.depth != depth:
@@ -136,12 +142,14 @@ def _insert_comments(items: list[tuple[int, list]], parent_ids: dict | None = No
                 parent = parent_ids.get((post_id, c.parent_path)) if c.parent_path else None
                 rows.append(dict(post_id=post_id, parent_id=parent, path=c.path, position=pos,
                                  depth=depth, text=c.text))
-                keys.append((post_id, c.path))
         if not rows:
             return
-        new_ids = db.session.execute(
-            insert(Comment).returning(Comment.id, sort_by_parameter_order=True), rows).scalars().all()
-        parent_ids.update(zip(keys, new_ids))
+        if depth < deepest:
+            # Someone's parent: keep the new ids, keyed by (post, path) from RETURNING.
+            parent_ids.update(((r.post_id, r.path), r.id) for r in db.session.execute(
+                insert(Comment.__table__).returning(Comment.id, Comment.post_id, Comment.path), rows))
+        else:
+            db.session.execute(insert(Comment.__table__), rows)  # the deepest level: plain executemany
         depth += 1
 
 
