@@ -69,8 +69,12 @@ def register_cli(app) -> None:
     @click.option("--verbose", "-v", is_flag=True, help="List every file, not only problems.")
     @with_appcontext
     def import_cmd(paths, verbose):
-        """Import dump files, or every *.txt in the given folders."""
-        sys.exit(run_import(paths, verbose))
+        """Import dump files, or every *.txt in the given folders; *.jsonl files are native exports."""
+        from .exports.cli import run_native_import
+        native = [p for p in paths if p.lower().endswith(".jsonl")]
+        dumps = [p for p in paths if p not in native]
+        code = run_native_import(native) if native else 0
+        sys.exit(max(code, run_import(dumps, verbose)) if dumps else code)
 
     @app.cli.command("create-user")
     @click.argument("name")
@@ -115,4 +119,6 @@ def register_cli(app) -> None:
         for username, role, _display, password in DEMO_USERS:
             click.echo(f"  {username:6} / {password:16} ({role})")
         if not no_serve:
-            current_app.run(host="127.0.0.1", port=port, debug=False, use_reloader=False)
+            # Flask ignores app.run() inside its own CLI, so serve with Werkzeug directly.
+            from werkzeug.serving import run_simple
+            run_simple("127.0.0.1", port, current_app._get_current_object(), threaded=True)
