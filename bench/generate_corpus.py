@@ -47,13 +47,15 @@ def _indent(text: str, width: int) -> list[str]:
     return [(pad + line) if line.strip() else "" for line in text.split("\n")]
 
 
-def render_post(i: int, rng: random.Random, titles, paragraphs, comments) -> tuple[str, int]:
+def render_post(i: int, rng: random.Random, titles, paragraphs, comments, total: int | None = None
+                ) -> tuple[str, int]:
+    """One post file's text and its comment count (random, or exactly `total`)."""
     day = date(2013, 1, 1) + timedelta(days=rng.randrange(8 * 365))
     title = f"No. {i}: {rng.choice(titles)}"  # the number first: slugs are cut at 80 characters
     lines = [f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}", "", title, ""]
     for p in rng.sample(paragraphs, rng.randint(3, min(12, len(paragraphs)))):
         lines += [p, ""]
-    total = thread_size(rng)
+    total = thread_size(rng) if total is None else total
     # Split the total into top-level comments and their replies.
     tops: list[int] = []
     left = total
@@ -72,6 +74,12 @@ def render_post(i: int, rng: random.Random, titles, paragraphs, comments) -> tup
                 first, *rest = _indent(rng.choice(comments), 6)
                 lines += [f"    {r}. {first[6:]}", *rest, "", "      Delete"]
     return "\n".join(lines) + "\n", total
+
+
+def write_post(path: Path, i: int, total: int, seed: int = 1) -> None:
+    """One post with exactly `total` comments (replies included), e.g. the 300-comment page."""
+    text, _ = render_post(i, random.Random(seed), *seed_material(), total=total)
+    path.write_text(text, "utf-8")
 
 
 def generate(posts: int, out: Path, seed: int = 1) -> tuple[int, int]:

@@ -1,0 +1,136 @@
+"""SQL statements per request do not grow with comments, claims or posts: the post index, the
+post page (which embeds the claims payload) and the claims API. Counts, never timings."""
+import pytest
+from sqlalchemy import select
+
+from workbench.annotations import schemas, services
+from workbench.corpus.models import Comment, Post
+from workbench.corpus.services import import_paths
+
+
+def dump(title: str, comments: int, day: int = 4) -> str:
+    """A post in the dump format with `comments` comments, every third one with two replies."""
+    lines = [f"Monday {day} March 2019", "", title, "", "The CRCs were forecasting losses of £300 million.", ""]
+    tops, left = [], comments
+    while left > 0:
+        replies = min(2 if len(tops) % 3 == 0 else 0, left - 1)
+        tops.append(replies)
+        left -= 1 + replies
+    lines += [f"{comments} comments:", ""]
+    for n, replies in enumerate(tops, 1):
+        lines += [f"  {n}. Comment {n} says 19 of 21 companies missed their targets.", "", "    ReplyDelete"]
+        if replies:
+            lines.append("    Replies")
+            for r in range(1, replies + 1):
+                lines += [f"    {r}. Reply {n}.{r} says caseloads rose by 40 per cent.", "", "      Delete"]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def posts(db, tmp_path):
+    """A small post (4 comments) and a large one (150 comments), plus 20 more posts for the index."""
+    (tmp_path / "small.txt").write_text(dump("Small thread", 4), "utf-8")
+    (tmp_path / "large.txt").write_text(dump("Large thread", 150, day=11), "utf-8")
+    for i in range(20):
+        (tmp_path / f"more{i:02d}.txt").write_text(dump(f"Another post {i}", 2, day=18), "utf-8")
+    report = import_paths([tmp_path])
+    db.session.commit()
+    assert not report.failed
+    small = db.session.scalar(select(Post).where(Post.title == "Small thread"))
+    large = db.session.scalar(select(Post).where(Post.title == "Large thread"))
+    return small, large
+
+
+def add_claims(db, users, post, n: int) -> list[int]:
+    """n claims on the post's comments, each with a source and a verdict from every user."""
+    comments = db.session.scalars(select(Comment).where(Comment.post_id == post.id).order_by(Comment.position)).all()
+    ids = []
+    for i in range(n):
+        c = comments[i % len(comments)]
+        exact = "19 of 21 companies" if "companies" in c.text else "40 per cent"
+        start = c.text.index(exact)
+        claim = services.create_claim(users[0], {
+            "post_id": post.id, "comment_id": c.id, "start": start, "end": start + len(exact), "exact": exact,
+            "statement": f"Claim {i}", "category": "reoffending",
+            "sources": [{"url": f"https://example.org/{i}", "stance": "supports"}],
+            "verdict": {"rating": "mostly_true"}})
+        for other in users[1:]:
+            services.set_verdict(other, claim, schemas.parse_verdict({"rating": "false" if i % 4 else "mostly_true"}))
+        ids.append(claim.id)
+    db.session.commit()
+    return ids
+
+
+@pytest.fixture
+def reviewers(make_user):
+    return [make_user("reviewer") for _ in range(3)]
+
+
+def count(query_counter, client, path: str) -> int:
+    with query_counter() as box:
+        resp = client.get(path)
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:500]
+    return box["n"]
+
+
+def test_post_page_queries_do_not_grow_with_comments_or_claims(db, posts, reviewers, login, query_counter):
+    small, large = posts
+    add_claims(db, reviewers, small, 1)
+    add_claims(db, reviewers, large, 60)
+    client = login("reviewer")
+    client.get(f"/posts/{small.id}")                 # warm-up: first-request work is not per page
+    n_small = count(query_counter, client, f"/posts/{small.id}")
+    n_large = count(query_counter, client, f"/posts/{large.id}")
+    assert n_small == n_large, (n_small, n_large)
+    assert 0 < n_large <= 20
+
+
+def test_post_page_without_claims_stays_small(db, posts, login, query_counter):
+    small, large = posts
+    client = login("reviewer")
+    client.get(f"/posts/{small.id}")
+    assert count(query_counter, client, f"/posts/{small.id}") == count(query_counter, client, f"/posts/{large.id}")
+
+
+def test_post_index_queries_do_not_grow_with_posts(db, posts, tmp_path, login, query_counter):
+    client = login("reviewer")
+    client.get("/")
+    n_before = count(query_counter, client, "/")
+    for i in range(30):
+        (tmp_path / f"later{i:02d}.txt").write_text(dump(f"Later post {i}", 3, day=25), "utf-8")
+    import_paths([tmp_path])
+    db.session.commit()
+    assert count(query_counter, client, "/") == n_before
+    assert count(query_counter, client, "/?page=2") == n_before
+    assert count(query_counter, client, "/api/v1/posts") == count(query_counter, client, "/api/v1/posts?page=2")
+
+
+def test_claims_api_queries_do_not_grow_with_claims(db, posts, reviewers, login, query_counter):
+    small, large = posts
+    few = add_claims(db, reviewers, small, 1)
+    many = add_claims(db, reviewers, large, 40)
+    client = login("reviewer")
+    client.get(f"/api/v1/posts/{small.id}/claims")
+    assert count(query_counter, client, f"/api/v1/posts/{small.id}/claims") == \
+        count(query_counter, client, f"/api/v1/posts/{large.id}/claims")
+    assert count(query_counter, client, f"/api/v1/claims/{few[0]}") == \
+        count(query_counter, client, f"/api/v1/claims/{many[-1]}")
+
+
+def test_creating_a_claim_costs_the_same_on_a_busy_post(db, posts, reviewers, login, query_counter):
+    small, large = posts
+    add_claims(db, reviewers, large, 40)
+    client = login("reviewer")
+
+    def create(post):
+        c = db.session.scalars(select(Comment).where(Comment.post_id == post.id).order_by(Comment.position)).first()
+        start = c.text.index("19 of 21")
+        body = {"post_id": post.id, "comment_id": c.id, "start": start, "end": start + 8, "exact": "19 of 21",
+                "statement": "A new claim", "category": "reoffending",
+                "sources": [{"url": "https://example.org/new"}], "verdict": {"rating": "false"}}
+        with query_counter() as box:
+            resp = client.post("/api/v1/claims", json=body)
+        assert resp.status_code == 201, resp.get_json()
+        return box["n"]
+    create(small)                                    # warm-up
+    assert create(small) == create(large)
