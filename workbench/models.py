@@ -5,3 +5,4 @@ from .auth.models import ApiToken, LoginThrottle, User, UserSession  # noqa: F40
 from .corpus.models import Comment, Post  # noqa: F401
 from .review.models import Adjudication, DiscussionPost, Flag, Setting  # noqa: F401
 from .tasks.models import Task, TaskKind, TaskStatus  # noqa: F401
+from .search.models import ClaimFigure, SuggestionDismissal  # noqa: F401
