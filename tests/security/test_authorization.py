@@ -67,7 +67,8 @@ ROUTES: dict[str, Rule] = {
     # review: flags, discussion, adjudication, blind review
     "GET review.disputes": L, "GET review.claim": R, "GET review.agreement_page": L,
     "POST review.flag": R, "POST review.discuss": R,
-    "POST review.clear_flag": L, "POST review.adjudicate": L, "POST review.reopen": Rule(L.min, body={"r-reason": "matrix"}),
+    "POST review.clear_flag": L,
+    "POST review.adjudicate": Rule(L.min, body={"a-rating": "mixed", "a-reasoning": "matrix"}), "POST review.reopen": Rule(L.min, body={"r-reason": "matrix"}),
     "POST review.assign_adjudicator": L, "POST review.blind_review": A,
     "GET api.disputes": L, "GET api.claim_review": R, "GET api.get_discussion": R,
     "POST api.flag_claim": R, "POST api.post_discussion": R,
@@ -79,7 +80,7 @@ ROUTES: dict[str, Rule] = {
     "POST tasks.move_task": own(L, args={"action": "start"}), "POST tasks.bulk": L, "POST tasks.reassign": L,
     "GET api.list_tasks": R, "GET api.get_task": own(L), "GET api.my_queue": R, "GET api.team": L,
     "POST api.create_task": Rule(L.min, body=lambda w: {"kind": "annotate_post", "post_id": w.ids["post_id"],
-                                                       "assignee_id": w.users["owner"].id}), "PATCH api.update_task": L, "POST api.move_task": own(L, args={"action": "start"}),
+                                                       "assignee_id": w.uids["owner"]}), "PATCH api.update_task": L, "POST api.move_task": own(L, args={"action": "start"}),
     "POST api.bulk_assign_posts": L, "POST api.bulk_assign_checks": L,
 }
 
@@ -114,7 +115,7 @@ def send(client, method, url, body):
             kw["json"] = body if body is not None else {}
         else:
             kw["data"] = body if body is not None else {}
-    return client._send(method, url, **kw) if method != "GET" else client.get(url)
+    return client._send(method, url, buffered=True, **kw) if method != "GET" else client.get(url, buffered=True)
 
 
 class Walk:
@@ -142,13 +143,13 @@ class Walk:
             if role == "anonymous":
                 c.csrf = c.fetch_csrf("/login")
             else:
-                user = self.world.users[role]
+                user_id = self.world.uids[role]
                 if role == "deactivated":
-                    self.db.session.execute(update(User).where(User.id == user.id).values(active=True))
+                    self.db.session.execute(update(User).where(User.id == user_id).values(active=True))
                     self.db.session.commit()
-                assert c.login(user.username).status_code == 302, role
+                assert c.login(self.world.names[role]).status_code == 302, role
                 if role == "deactivated":
-                    self.db.session.execute(update(User).where(User.id == user.id).values(active=False))
+                    self.db.session.execute(update(User).where(User.id == user_id).values(active=False))
                     self.db.session.commit()
             self.clients[role] = c
         return self.clients[role]
@@ -223,7 +224,7 @@ def test_object_level_rules_are_enforced_by_the_services(app, db, tmp_path, role
     resp = client.patch(f"/api/v1/claims/{claim_id}", json={"version": 1, "statement": "changed by " + role},
                         headers=world.bearer(role))
     assert resp.status_code == (403 if role == "reviewer" else 200), resp.get_json()
-    owner_id = world.users["owner"].id
+    owner_id = world.uids["owner"]
     owners_before = db.session.scalar(select(Verdict.rating).where(
         Verdict.claim_id == claim_id, Verdict.reviewer_id == owner_id, Verdict.superseded_at.is_(None)))
     db.session.commit()
@@ -231,6 +232,6 @@ def test_object_level_rules_are_enforced_by_the_services(app, db, tmp_path, role
     assert resp.status_code == 200
     current = dict(db.session.execute(select(Verdict.reviewer_id, Verdict.rating).where(
         Verdict.claim_id == claim_id, Verdict.superseded_at.is_(None))).all())
-    assert current[world.users[role].id].value == "mixed"
+    assert current[world.uids[role]].value == "mixed"
     if role != "owner":
         assert current[owner_id] == owners_before

@@ -45,7 +45,7 @@ def test_forged_requests_are_refused_on_every_state_changing_route(app, db, tmp_
     assert len(routes) >= 20
     for role in ("admin", "owner"):
         c = Client(app.test_client())
-        assert c.login(world.users[role].username).status_code == 302
+        assert c.login(world.names[role]).status_code == 302
         token, c.csrf = c.csrf, None
         for method, rule in routes:
             url = _url(app, rule, method, world)
@@ -56,7 +56,7 @@ def test_forged_requests_are_refused_on_every_state_changing_route(app, db, tmp_
             assert fingerprint(db) == before, f"{method} {url} changed data without a CSRF token"
         # A token from another session is no good either: it is bound to its session.
         other = Client(app.test_client())
-        other.login(world.users["reviewer"].username)
+        other.login(world.names["reviewer"])
         resp = c.c.post("/api/v1/claims", json={}, headers={"X-CSRFToken": other.csrf})
         assert _is_csrf_refusal(resp)
         # The control: with its own token the same client gets past the check on every route.
@@ -70,7 +70,7 @@ def test_forged_requests_are_refused_on_every_state_changing_route(app, db, tmp_
 def test_the_login_form_needs_a_token_too(app, db, tmp_path):
     world = build_world(db, tmp_path)
     anon = app.test_client()
-    resp = anon.post("/login", data={"username": world.users["admin"].username, "password": "correct horse"})
+    resp = anon.post("/login", data={"username": world.names["admin"], "password": "correct horse"})
     assert resp.status_code == 400
     assert anon.get("/").status_code == 302  # not logged in
 
@@ -97,7 +97,7 @@ def test_a_bearer_header_does_not_excuse_a_cookie_session(app, db, tmp_path):
     header must not switch the CSRF check off."""
     world = build_world(db, tmp_path)
     c = Client(app.test_client())
-    c.login(world.users["owner"].username)
+    c.login(world.names["owner"])
     resp = c.c.patch(f"/api/v1/claims/{world.ids['claim_id']}", json={"version": 1, "statement": "forged"},
                      headers={"Authorization": "Bearer wb_not_a_token"})
     assert resp.status_code in (400, 401)
@@ -107,7 +107,7 @@ def test_a_bearer_header_does_not_excuse_a_cookie_session(app, db, tmp_path):
 def test_pages_carry_the_token_for_scripts_and_forms(app, db, tmp_path):
     world = build_world(db, tmp_path)
     c = Client(app.test_client())
-    c.login(world.users["owner"].username)
+    c.login(world.names["owner"])
     html = c.get(f"/posts/{world.ids['post_id']}").get_data(as_text=True)
     assert re.search(r'<meta name="csrf-token" content="[^"]+"', html)
     assert re.search(r'<form method="post" action="/logout"[^>]*>\s*<input type="hidden" name="csrf_token"', html)

@@ -61,6 +61,8 @@ class World:
     tokens: dict = field(default_factory=dict)     # role -> bearer secret
     token_ids: dict = field(default_factory=dict)  # role -> ApiToken.id
     ids: dict = field(default_factory=dict)        # name -> id of the objects below
+    names: dict = field(default_factory=dict)      # role -> username
+    uids: dict = field(default_factory=dict)       # role -> user id
 
     def bearer(self, role: str) -> dict:
         return {"Authorization": f"Bearer {self.tokens[role]}"} if role in self.tokens else {}
@@ -87,6 +89,7 @@ def build_world(db, tmp_path: Path) -> World:
         db.session.add(token)
         db.session.flush()
         w.users[role], w.tokens[role], w.token_ids[role] = user, secret, token.id
+        w.names[role], w.uids[role] = user.username, user.id
 
     # Rows written directly (the importer has its own hostile-dump test), so the world does
     # not depend on the parser while others change it.
@@ -110,14 +113,14 @@ def build_world(db, tmp_path: Path) -> World:
     claim = claims.create_claim(owner, {
         "post_id": post.id, "start": start, "end": start + len(quote), "exact": quote,
         "statement": f"Claim {HOSTILE}", "category": claims.categories()[0].name,
-        "sources": [{"url": "https://example.org/report?a=1&b=<x>", "title": f"Source {HOSTILE}",
+        "sources": [{"url": "https://example.org/report?a=1&b=<x>", "title": f"@SUM(A1) Source {HOSTILE}",
                      "publisher": HOSTILE, "quote": HOSTILE, "locator": HOSTILE}],
-        "verdict": {"rating": "false", "rationale": f"Rationale {HOSTILE}"}})
+        "verdict": {"rating": "false", "rationale": f"-2+3 Rationale {HOSTILE}"}})
     db.session.flush()
     lead_claim = claims.create_claim(lead, {
         "post_id": post.id, "start": start, "end": start + len(quote), "exact": quote,
-        "statement": f"Lead claim {HOSTILE}", "category": claims.categories()[0].name})
-    claims.set_verdict(lead, claim, claims.schemas.parse_verdict({"rating": "true", "rationale": HOSTILE}))
+        "statement": f"{FORMULA} Lead claim {HOSTILE}", "category": claims.categories()[0].name})
+    claims.set_verdict(w.users["reviewer"], claim, claims.schemas.parse_verdict({"rating": "true", "rationale": HOSTILE}))
     db.session.flush()
     flag = Flag(claim_id=claim.id, created_by_id=owner.id, reason=f"Flag {HOSTILE}")
     discussion = DiscussionPost(claim_id=claim.id, author_id=owner.id, body=f"Discussion {HOSTILE}")
@@ -210,7 +213,7 @@ class PageAudit(HTMLParser):
             else:
                 self._script = "inline"
                 self.problems.append(f"inline <script {attrs}>")
-        if tag in ("iframe", "object", "embed", "svg", "math", "base"):
+        if tag in ("iframe", "object", "embed", "base", "foreignobject"):
             self.problems.append(f"<{tag}> element")
 
     def handle_data(self, data):
