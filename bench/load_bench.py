@@ -61,14 +61,9 @@ class Shared:
                 self.errors.append(f"{kind}: {detail}"[:300])
 
 
-def reviewer(base: str, name: str, post_ids: list[int], spots: list[dict], shared: Shared,
+def reviewer(client: "common.HttpClient", name: str, post_ids: list[int], spots: list[dict], shared: Shared,
              deadline: float, seed: int) -> None:
     rng = random.Random(seed)
-    try:
-        client = common.HttpClient(base).login(name)
-    except Exception as exc:  # a failed login is an error of the run, not a crash of the bench
-        shared.note("login", 0.0, False, repr(exc))
-        return
 
     def call(kind, method, path, body=None, expect=200):
         started = time.perf_counter()
@@ -133,19 +128,28 @@ def run(url: str | None, work: Path, users: int, duration: float, posts: int, wo
     url, post_ids, spots = prepare(url, work, posts, users)
     shared = Shared()
     with common.gunicorn(url, work, workers=workers) as base:
-        # Log everyone in first, so the timed part is only the reviewing.
+        # Everyone logs in first, so the timed part is only the reviewing.
         deadline_holder = {}
-        start_gate = threading.Barrier(users + 1)
+        logged_in = threading.Barrier(users + 1)
+        go = threading.Event()
 
         def worker(i):
-            start_gate.wait()
-            reviewer(base, f"load_{i}", post_ids, spots, shared, deadline_holder["t"], seed=i)
+            try:
+                client = common.HttpClient(base).login(f"load_{i}")
+            except Exception as exc:  # a failed login is an error of the run, not a crash of the bench
+                shared.note("login", 0.0, False, repr(exc))
+                client = None
+            logged_in.wait()
+            go.wait()
+            if client is not None:
+                reviewer(client, f"load_{i}", post_ids, spots, shared, deadline_holder["t"], seed=i)
         threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(users)]
         for t in threads:
             t.start()
+        logged_in.wait()
         deadline_holder["t"] = time.monotonic() + duration
         started = time.perf_counter()
-        start_gate.wait()
+        go.set()
         for t in threads:
             t.join(duration + 120)
         elapsed = time.perf_counter() - started
