@@ -1,4 +1,5 @@
 """`workbench export` (every format, the same filters as the export page) and the native import."""
+import os
 import sys
 import time
 
@@ -18,12 +19,14 @@ def _progress_printer(label: str):
 
     def show(done: int, total: int | None = None, force: bool = False):
         now = time.perf_counter()
+        show.done = done
         if not force and now - last[0] < 0.5 and done % 500:
             return
         last[0] = now
         of = f"/{total}" if total else ""
         msg = f"{label}: {done}{of} posts, {done / max(now - started, 1e-6):,.0f} posts/s"
         click.echo(("\r" + msg) if tty else msg, err=True, nl=not tty)
+    show.done = 0
     return show
 
 
@@ -58,6 +61,11 @@ def run_native_import(paths) -> int:
     return code
 
 
+def _write(chunks, fh) -> None:
+    for chunk in chunks:
+        fh.write(chunk.encode("utf-8"))
+
+
 def register(app) -> None:
     @app.cli.command("export")
     @click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="jsonl", show_default=True)
@@ -83,13 +91,19 @@ def register(app) -> None:
         write_intent.set(False)   # a long read: SQLite must not hold the write lock meanwhile
         show = _progress_printer("export")
         chunks = export(None, fmt, options, base=base_url, progress=show)
-        out = click.open_file(output, "w", encoding="utf-8", newline="")
         try:
-            with out:
-                for chunk in chunks:
-                    out.write(chunk)
+            if output == "-":
+                _write(chunks, sys.stdout.buffer)
+                sys.stdout.buffer.flush()
+            else:
+                # Written beside the target and renamed at the end: a failed export leaves no half file.
+                partial = output + ".part"
+                with open(partial, "wb") as fh:
+                    _write(chunks, fh)
+                os.replace(partial, output)
         finally:
             db.session.rollback()
+        show(show.done, force=True)
         if sys.stderr.isatty():
             click.echo("", err=True)
         click.echo(f"Exported {fmt} to {'standard output' if output == '-' else output}.", err=True)

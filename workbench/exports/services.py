@@ -82,3 +82,18 @@ def _counting(posts, progress):
         yield post
         n += 1
         progress(n)
+
+
+def form_choices() -> dict:
+    """What the export page offers: formats, categories, statuses and reviewers, in a fixed order."""
+    from sqlalchemy import select
+
+    from ..annotations.models import Category, Verdict
+    from ..annotations.status import Status
+    from ..auth.models import User
+    from ..extensions import db
+    reviewers = db.session.scalars(select(User.username).where(User.id.in_(select(Verdict.reviewer_id)))
+                                   .order_by(User.username)).all()
+    return {"formats": list(FORMATS.values()),
+            "categories": db.session.scalars(select(Category.name).order_by(Category.position, Category.name)).all(),
+            "statuses": list(Status), "reviewers": reviewers}
