@@ -68,7 +68,10 @@ def register_error_handlers(app) -> None:
     @app.errorhandler(WorkbenchError)
     def _workbench_error(exc: WorkbenchError):
         db.session.rollback()
-        return error_response(exc.status, exc.code, exc.message, exc.field, exc.extra)
+        response = error_response(exc.status, exc.code, exc.message, exc.field, exc.extra)
+        if exc.extra.get("retry_after"):
+            response[0].headers["Retry-After"] = str(exc.extra["retry_after"])
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -66,4 +66,7 @@ def init_security(app) -> None:
         h.setdefault("Referrer-Policy", "same-origin")
         if request.endpoint != "static":
             h.setdefault("Cache-Control", "no-store")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            # served over https: browsers must not fall back to http for a year
+            h.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response

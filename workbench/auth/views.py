@@ -34,7 +34,8 @@ def login():
         except Locked as exc:
             db.session.commit()
             flash(exc.message, "error")
-            return render_template("auth/login.html", form=form), 429
+            return render_template("auth/login.html", form=form), 429, \
+                {"Retry-After": str(exc.extra.get("retry_after", 1))}
         if user is None:
             db.session.commit()  # keep the failure count
             flash("Wrong username or password.", "error")
