@@ -33,6 +33,10 @@ def load_config(app, test_config=None) -> None:
         LOGIN_SLOWDOWN_AFTER=3,     # from here each failure makes the next try wait 2, 4, … s
         LOGIN_LOCK_SECONDS=900,
         BLIND_REVIEW_DEFAULT=True,
+        # How many reverse proxies (nginx, …) sit in front of the server: their X-Forwarded-For
+        # and -Proto are then believed, so log-in throttling counts the real client address.
+        # 0 (the default) trusts no header: right when clients connect to the server directly.
+        TRUSTED_PROXIES=int(os.environ.get("WORKBENCH_TRUSTED_PROXIES") or 0),
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -43,6 +47,14 @@ def load_config(app, test_config=None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = env_url
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
+    _trust_proxies(app)
     if os.environ.get("WORKBENCH_HTTPS") or app.config.get("PREFERRED_URL_SCHEME") == "https":
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def _trust_proxies(app) -> None:
+    n = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if n > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
