@@ -1,5 +1,8 @@
 """The post index and the reading page."""
 from flask import Blueprint, current_app, render_template, request
+from flask_login import current_user
+
+from ..annotations.presenters import load_claims, post_claim_ids
 
 from . import queries
 
@@ -25,4 +28,6 @@ def index():
 def post(post_id: int):
     post = queries.get_post(post_id)
     comments = queries.post_comments(post_id)
-    return render_template("corpus/post.html", post=post, comments=comments)
+    # The claims payload for the highlights and the side panel: a fixed number of queries.
+    claims = load_claims(post_claim_ids(post_id), current_user)
+    return render_template("corpus/post.html", post=post, comments=comments, claims=claims)

@@ -1,0 +1,650 @@
+// The annotation layer of the reading page: highlights painted from the claims payload, the side
+// panel, the "Add claim" adder and form, the hover card and the keys. The page reads without it.
+//
+// Offsets: the server counts Unicode code points inside a text unit (the post body or one
+// comment); the DOM counts UTF-16 units. Everything here converts at the edges.
+(function () {
+  "use strict";
+  var reader = document.querySelector(".reader[data-post-id]");
+  var dataEl = document.getElementById("claims-data");
+  if (!reader || !dataEl) return;
+
+  var POST_ID = Number(reader.getAttribute("data-post-id"));
+  var CAN_ANNOTATE = reader.getAttribute("data-can-annotate") === "1";
+  var CLAIM_URL = reader.getAttribute("data-claim-url");
+  var CONTEXT = 32;
+  var STATUS_LABELS = {no_verdict: "no verdict yet", agreed: "verdicts agree", disputed: "disputed",
+                       adjudicated: "adjudicated", blind: "verdicts hidden"};
+  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content;
+
+  var claims = [];            // in reading order
+  var byId = {};
+  var decorations = {};       // name -> items
+  var units = {};             // "body" or comment id -> {el, text}
+  var pending = null;         // the selection the adder / form works on
+  var current = -1;           // index for j/k
+
+  var panel = document.getElementById("claims-panel");
+  var list = document.getElementById("claim-list");
+  var empty = document.getElementById("claim-empty");
+  var detail = document.getElementById("claim-detail");
+  var form = document.getElementById("claim-form");
+  var adder = document.getElementById("adder");
+  var card = document.getElementById("claim-card");
+  var live = document.getElementById("announce");
+  var help = document.getElementById("keys-help");
+  var filter = document.getElementById("status-filter");
+  var toggle = document.getElementById("panel-toggle");
+
+  document.body.classList.add("js-annotate");
+
+  // ---- code points <-> UTF-16 -------------------------------------------------------------
+  function isHigh(c) { return c >= 0xD800 && c <= 0xDBFF; }
+  function cpToU16(s, cp) {
+    var i = 0;
+    for (var n = 0; n < cp && i < s.length; n++) i += (isHigh(s.charCodeAt(i)) && i + 1 < s.length) ? 2 : 1;
+    return i;
+  }
+  function u16ToCp(s, u) {
+    var n = 0;
+    for (var i = 0; i < u; n++) i += (isHigh(s.charCodeAt(i)) && i + 1 < s.length) ? 2 : 1;
+    return n;
+  }
+  function cpSlice(s, a, b) { return Array.from(s).slice(a, b).join(""); }
+
+  function unitKey(commentId) { return commentId == null ? "body" : String(commentId); }
+  Array.prototype.forEach.call(document.querySelectorAll(".text[data-unit]"), function (el) {
+    var key = el.getAttribute("data-unit") === "body" ? "body" : el.getAttribute("data-comment-id");
+    units[key] = {el: el, text: el.textContent, key: key};
+  });
+
+  // ---- painting: one pass per text unit ------------------------------------------------------
+  function rangesFor(key) {
+    var out = [];
+    claims.forEach(function (c) {
+      c.spans.forEach(function (s) {
+        if (s.post_id === POST_ID && unitKey(s.comment_id) === key) out.push({kind: "claim", claim: c, start: s.start, end: s.end});
+      });
+    });
+    Object.keys(decorations).forEach(function (name) {
+      decorations[name].forEach(function (item, i) {
+        if (unitKey(item.comment_id) === key) out.push({kind: "deco", name: name, index: i, item: item, start: item.start, end: item.end});
+      });
+    });
+    return out;
+  }
+
+  function paintUnit(unit) {
+    var text = unit.text;
+    var ranges = rangesFor(unit.key).filter(function (r) { return r.end > r.start; });
+    ranges.forEach(function (r) { r.a = cpToU16(text, r.start); r.b = cpToU16(text, r.end); });
+    var cuts = [0, text.length];
+    ranges.forEach(function (r) { cuts.push(r.a, r.b); });
+    cuts = cuts.filter(function (x, i, arr) { return x >= 0 && x <= text.length && arr.indexOf(x) === i; })
+               .sort(function (x, y) { return x - y; });
+    var frag = document.createDocumentFragment();
+    for (var i = 0; i + 1 < cuts.length; i++) {
+      var a = cuts[i], b = cuts[i + 1];
+      var node = document.createTextNode(text.slice(a, b));
+      var covering = ranges.filter(function (r) { return r.a <= a && r.b >= b; });
+      covering.filter(function (r) { return r.kind === "deco"; })
+        .sort(function (x, y) { return (x.b - x.a) - (y.b - y.a); })  // the narrowest innermost, so it gets the click
+        .forEach(function (r) {
+        var span = document.createElement("span");
+        span.className = "deco " + (r.item.className || "");
+        span.setAttribute("data-deco", r.name);
+        span.setAttribute("data-deco-index", String(r.index));
+        if (r.item.title) span.title = r.item.title;
+        span.appendChild(node);
+        node = span;
+      });
+      var cl = covering.filter(function (r) { return r.kind === "claim"; });
+      if (cl.length) {
+        var ids = [], statuses = [];
+        cl.forEach(function (r) {
+          if (ids.indexOf(r.claim.id) < 0) ids.push(r.claim.id);
+          if (statuses.indexOf(r.claim.status) < 0) statuses.push(r.claim.status);
+        });
+        var mark = document.createElement("mark");
+        mark.className = "claim " + statuses.join(" ") + (ids.length > 1 ? " overlap d" + Math.min(ids.length, 3) : "");
+        mark.setAttribute("data-claims", ids.join(" "));
+        mark.tabIndex = 0;
+        mark.setAttribute("aria-label", "claim: " + ids.map(function (id) { return byId[id].statement; }).join("; "));
+        mark.appendChild(node);
+        node = mark;
+      }
+      frag.appendChild(node);
+    }
+    var kept = selectionIn(unit.el);
+    unit.el.textContent = "";
+    unit.el.appendChild(frag);
+    if (kept) restoreSelection(unit.el, kept);
+  }
+
+  // A repaint replaces the unit's text nodes; keep the reader's selection across it.
+  function selectionIn(unitEl) {
+    var sel = window.getSelection();
+    if (!sel || !sel.rangeCount || sel.isCollapsed) return null;
+    var r = sel.getRangeAt(0);
+    if (!unitEl.contains(r.startContainer) || !unitEl.contains(r.endContainer)) return null;
+    return [offsetIn(unitEl, r.startContainer, r.startOffset), offsetIn(unitEl, r.endContainer, r.endOffset)];
+  }
+  function pointAt(unitEl, offset) {
+    var walker = document.createTreeWalker(unitEl, NodeFilter.SHOW_TEXT), node, pos = 0, last = null;
+    while ((node = walker.nextNode())) {
+      if (offset <= pos + node.data.length) return [node, offset - pos];
+      pos += node.data.length;
+      last = node;
+    }
+    return last ? [last, last.data.length] : [unitEl, 0];
+  }
+  function restoreSelection(unitEl, kept) {
+    var a = pointAt(unitEl, kept[0]), b = pointAt(unitEl, kept[1]);
+    var r = document.createRange();
+    r.setStart(a[0], a[1]);
+    r.setEnd(b[0], b[1]);
+    var sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(r);
+  }
+
+  function paintAll() { Object.keys(units).forEach(function (k) { paintUnit(units[k]); }); }
+  function paintKeys(keys) { keys.forEach(function (k) { if (units[k]) paintUnit(units[k]); }); }
+
+  // ---- claims and the side panel -------------------------------------------------------------
+  function orderKey(c) {
+    var s = c.spans.filter(function (x) { return x.post_id === POST_ID; })[0];
+    if (!s) return [Infinity, 0];
+    var pos = s.comment_id == null ? -1 : positionOf(s.comment_id);
+    return [pos, s.start];
+  }
+  var commentOrder = {};
+  Array.prototype.forEach.call(document.querySelectorAll(".text[data-unit=comment]"), function (el, i) {
+    commentOrder[el.getAttribute("data-comment-id")] = i;
+  });
+  function positionOf(id) { var p = commentOrder[String(id)]; return p == null ? Infinity : p; }
+  function sortClaims() {
+    claims.sort(function (x, y) {
+      var a = orderKey(x), b = orderKey(y);
+      return a[0] - b[0] || a[1] - b[1] || x.id - y.id;
+    });
+  }
+
+  function verdictSummary(c) {
+    if (c.adjudication) return "final: " + c.adjudication.rating.replace(/_/g, " ");
+    if (c.verdicts_hidden) return c.verdict_count + " verdict" + (c.verdict_count === 1 ? "" : "s") + ", hidden until you give yours";
+    if (c.verdicts.length) return c.verdicts.map(function (v) { return v.rating.replace(/_/g, " "); }).join(", ");
+    return "no verdict yet";
+  }
+  function where(c) {
+    var s = c.spans[0];
+    return s && s.comment_path ? "comment " + s.comment_path : "post";
+  }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = text;
+    return e;
+  }
+
+  function renderList() {
+    list.textContent = "";
+    var shown = 0;
+    claims.forEach(function (c) {
+      var li = el("li", "claim-item");
+      li.setAttribute("data-claim-id", c.id);
+      li.setAttribute("data-status", c.status);
+      var a = el("a", "claim-link");
+      a.href = CLAIM_URL + c.id;
+      a.setAttribute("data-claim-id", c.id);
+      a.appendChild(el("span", "status-badge s-" + c.status, STATUS_LABELS[c.status] || c.status));
+      a.appendChild(el("span", "where", where(c)));
+      a.appendChild(el("span", "statement", c.statement));
+      a.appendChild(el("span", "verdicts", verdictSummary(c)));
+      li.appendChild(a);
+      if (filter.value && c.status !== filter.value) li.hidden = true; else shown++;
+      list.appendChild(li);
+    });
+    empty.hidden = shown > 0;
+    document.getElementById("claim-count").textContent = String(claims.length);
+    toggle.querySelector("span").textContent = String(claims.length);
+  }
+
+  function setClaims(items) {
+    claims = items.slice();
+    byId = {};
+    claims.forEach(function (c) { byId[c.id] = c; });
+    sortClaims();
+  }
+
+  function upsertClaim(c) {
+    var old = byId[c.id];
+    var keys = {};
+    (old ? old.spans : []).concat(c.spans).forEach(function (s) { keys[unitKey(s.comment_id)] = 1; });
+    if (old) claims.splice(claims.indexOf(old), 1);
+    if (!c.retracted) { claims.push(c); byId[c.id] = c; } else delete byId[c.id];
+    sortClaims();
+    paintKeys(Object.keys(keys));
+    renderList();
+  }
+
+  function visibleClaims() {
+    return claims.filter(function (c) { return !filter.value || c.status === filter.value; });
+  }
+
+  function firstMark(id) { return document.querySelector('mark[data-claims~="' + id + '"]'); }
+
+  function focusClaim(id, opts) {
+    var mark = firstMark(id);
+    Array.prototype.forEach.call(document.querySelectorAll("mark.current"), function (m) { m.classList.remove("current"); });
+    Array.prototype.forEach.call(document.querySelectorAll('mark[data-claims~="' + id + '"]'), function (m) { m.classList.add("current"); });
+    Array.prototype.forEach.call(list.querySelectorAll(".claim-item"), function (li) {
+      li.classList.toggle("selected", li.getAttribute("data-claim-id") === String(id));
+    });
+    current = visibleClaims().indexOf(byId[id]);
+    if (mark) {
+      mark.scrollIntoView({block: "center"});
+      mark.focus({preventScroll: true});
+    }
+    if (!opts || opts.detail !== false) showDetail(id);
+  }
+
+  function showDetail(id) {
+    var c = byId[id];
+    if (!c) return;
+    if (!form || form.hidden) {
+      detail.textContent = "";
+      var h = el("h3", null, c.statement);
+      h.id = "detail-h";
+      detail.appendChild(h);
+      var meta = el("p", "meta");
+      meta.appendChild(el("span", "status-badge s-" + c.status, STATUS_LABELS[c.status] || c.status));
+      meta.appendChild(el("span", null, " " + c.category + " · " + where(c)));
+      detail.appendChild(meta);
+      detail.appendChild(el("p", "verdicts", "Verdicts: " + verdictSummary(c)));
+      if (c.sources.length) {
+        var ul = el("ul", "sources-list");
+        c.sources.forEach(function (s) {
+          var li = el("li");
+          li.appendChild(el("span", "stance stance-" + s.stance, s.stance));
+          li.appendChild(document.createTextNode(" " + (s.title || s.url)));
+          ul.appendChild(li);
+        });
+        detail.appendChild(ul);
+      }
+      var link = el("a", "open-claim", "Open the claim page");
+      link.href = CLAIM_URL + c.id;
+      detail.appendChild(link);
+      var close = el("button", "link close-detail", "Close");
+      close.type = "button";
+      close.setAttribute("data-action", "close-detail");
+      detail.appendChild(document.createTextNode(" "));
+      detail.appendChild(close);
+      detail.hidden = false;
+      openDrawer();
+    }
+  }
+
+  // ---- the hover / focus card ----------------------------------------------------------------
+  function showCard(mark) {
+    var ids = mark.getAttribute("data-claims").split(" ");
+    card.textContent = "";
+    ids.forEach(function (id) {
+      var c = byId[id];
+      if (!c) return;
+      var block = el("div", "card-claim");
+      block.appendChild(el("span", "status-badge s-" + c.status, STATUS_LABELS[c.status] || c.status));
+      block.appendChild(el("p", "card-statement", c.statement));
+      block.appendChild(el("p", "card-verdicts", verdictSummary(c)));
+      card.appendChild(block);
+    });
+    card.hidden = false;
+    var r = mark.getBoundingClientRect();
+    var top = window.scrollY + r.bottom + 6;
+    var left = Math.max(8, Math.min(window.scrollX + r.left, window.scrollX + document.documentElement.clientWidth - card.offsetWidth - 8));
+    card.style.top = top + "px";
+    card.style.left = left + "px";
+  }
+  function hideCard() { card.hidden = true; }
+
+  // ---- selection and the adder ---------------------------------------------------------------
+  function unitOf(node) {
+    var e = node && (node.nodeType === 1 ? node : node.parentElement);
+    return e ? e.closest(".text[data-unit]") : null;
+  }
+  function offsetIn(unitEl, node, offset) {
+    var r = document.createRange();
+    r.setStart(unitEl, 0);
+    r.setEnd(node, offset);
+    return r.toString().length;
+  }
+  function readSelection() {
+    var sel = window.getSelection();
+    if (!sel || sel.rangeCount === 0 || sel.isCollapsed) return null;
+    var range = sel.getRangeAt(0);
+    var ue = unitOf(range.startContainer);
+    if (!ue || ue !== unitOf(range.endContainer)) return null;
+    var key = ue.getAttribute("data-unit") === "body" ? "body" : ue.getAttribute("data-comment-id");
+    var text = units[key].text;
+    var a = offsetIn(ue, range.startContainer, range.startOffset);
+    var b = offsetIn(ue, range.endContainer, range.endOffset);
+    while (a < b && /\s/.test(text[a])) a++;          // the words, not the spaces around them
+    while (b > a && /\s/.test(text[b - 1])) b--;
+    if (b <= a) return null;
+    var start = u16ToCp(text, a), end = u16ToCp(text, b);
+    var cps = Array.from(text);
+    return {post_id: POST_ID, comment_id: key === "body" ? null : Number(key), start: start, end: end,
+            exact: text.slice(a, b), prefix: cps.slice(Math.max(0, start - CONTEXT), start).join(""),
+            suffix: cps.slice(end, end + CONTEXT).join(""), rect: range.getBoundingClientRect()};
+  }
+  function showAdder() {
+    if (!CAN_ANNOTATE || (form && !form.hidden)) return;
+    var s = readSelection();
+    if (!s) { adder.hidden = true; return; }
+    pending = s;
+    adder.hidden = false;
+    adder.style.top = (window.scrollY + s.rect.bottom + 6) + "px";
+    adder.style.left = Math.max(8, Math.min(window.scrollX + s.rect.right - adder.offsetWidth / 2,
+                                            document.documentElement.clientWidth - adder.offsetWidth - 8)) + "px";
+  }
+
+  // ---- the claim form ------------------------------------------------------------------------
+  var sourceCounter = 0;
+  var categoriesLoaded = null;
+  function loadCategories() {
+    if (categoriesLoaded) return categoriesLoaded;
+    var select = document.getElementById("f-category");
+    categoriesLoaded = fetch("/api/v1/categories", {headers: {Accept: "application/json"}, credentials: "same-origin"})
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        select.textContent = "";
+        var blank = el("option", null, "choose a category");
+        blank.value = "";
+        select.appendChild(blank);
+        data.items.forEach(function (c) {
+          var o = el("option", null, c.name);
+          o.value = c.name;
+          select.appendChild(o);
+        });
+      });
+    return categoriesLoaded;
+  }
+
+  function addSourceRow() {
+    var tpl = document.getElementById("source-row");
+    var row = tpl.content.firstElementChild.cloneNode(true);
+    var n = ++sourceCounter;
+    row.querySelector("legend").textContent = "Source " + (document.querySelectorAll("#source-rows .source-row").length + 1);
+    Array.prototype.forEach.call(row.querySelectorAll("[data-name]"), function (input) {
+      input.id = "src-" + n + "-" + input.getAttribute("data-name");
+    });
+    Array.prototype.forEach.call(row.querySelectorAll("label[data-for]"), function (label) {
+      label.htmlFor = "src-" + n + "-" + label.getAttribute("data-for");
+    });
+    document.getElementById("source-rows").appendChild(row);
+    row.querySelector("[data-name=url]").focus();
+    return row;
+  }
+
+  function openForm(sel) {
+    if (!form || !sel) return;
+    pending = sel;
+    adder.hidden = true;
+    detail.hidden = true;
+    form.reset();
+    document.getElementById("source-rows").textContent = "";
+    document.getElementById("claim-matches").textContent = "";
+    setError(null);
+    document.getElementById("form-quote").textContent = sel.exact;
+    var statement = sel.exact.replace(/\s+/g, " ").trim();
+    document.getElementById("f-statement").value = statement;
+    form.hidden = false;
+    openDrawer();
+    loadCategories();
+    document.getElementById("f-statement").focus();
+    document.dispatchEvent(new CustomEvent("workbench:claim-form-open", {detail: {
+      post_id: sel.post_id, comment_id: sel.comment_id, start: sel.start, end: sel.end,
+      exact: sel.exact, statement: statement}}));
+  }
+
+  function closeForm() {
+    if (!form || form.hidden) return false;
+    form.hidden = true;
+    setError(null);
+    pending = null;
+    return true;
+  }
+
+  function setError(message) {
+    var box = document.getElementById("form-error");
+    if (!box) return;
+    box.textContent = message || "";
+    box.hidden = !message;
+  }
+
+  function formPayload() {
+    var s = pending;
+    var body = {post_id: s.post_id, comment_id: s.comment_id, start: s.start, end: s.end, exact: s.exact,
+                prefix: s.prefix, suffix: s.suffix,
+                statement: document.getElementById("f-statement").value.replace(/\s+/g, " ").trim(),
+                category: document.getElementById("f-category").value, sources: []};
+    Array.prototype.forEach.call(document.querySelectorAll("#source-rows .source-row"), function (row) {
+      var src = {};
+      Array.prototype.forEach.call(row.querySelectorAll("[data-name]"), function (input) {
+        if (input.value.trim()) src[input.getAttribute("data-name")] = input.value.trim();
+      });
+      if (Object.keys(src).some(function (k) { return k !== "stance"; })) body.sources.push(src);
+    });
+    var rating = form.querySelector("input[name=rating]:checked");
+    if (rating && rating.value) {
+      body.verdict = {rating: rating.value, rationale: document.getElementById("f-rationale").value.trim()};
+    }
+    return body;
+  }
+
+  function save(ev) {
+    ev.preventDefault();
+    if (!pending) return;
+    var body = formPayload();
+    if (!body.statement) { setError("Write the claim as a short statement."); return; }
+    if (!body.category) { setError("Choose a category."); return; }
+    var button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    fetch("/api/v1/claims", {method: "POST", credentials: "same-origin",
+                             headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf},
+                             body: JSON.stringify(body)})
+      .then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (data) { return {ok: r.ok, status: r.status, data: data}; });
+      })
+      .then(function (res) {
+        button.disabled = false;
+        if (!res.ok) {
+          var err = res.data.error || {};
+          setError((err.message || ("The server refused the claim (" + res.status + ").")) +
+                   (err.field ? " (" + err.field + ")" : ""));
+          return;
+        }
+        claimSaved(res.data);
+      })
+      .catch(function () {
+        button.disabled = false;
+        setError("The claim could not be sent; check the connection and try again.");
+      });
+  }
+
+  function claimSaved(claim) {
+    var y = window.scrollY;
+    upsertClaim(claim);
+    closeForm();
+    window.getSelection().removeAllRanges();
+    window.scrollTo(window.scrollX, y);
+    announce("Claim saved: " + claim.statement);
+    var li = list.querySelector('.claim-item[data-claim-id="' + claim.id + '"]');
+    if (li) li.classList.add("just-saved");
+    var m = firstMark(claim.id);
+    if (m) m.focus({preventScroll: true});
+  }
+
+  function announce(text) {
+    live.textContent = "";
+    window.setTimeout(function () { live.textContent = text; }, 30);
+  }
+
+  // ---- the drawer (phones) and the help ------------------------------------------------------
+  function isDrawer() { return window.matchMedia("(max-width: 900px)").matches; }
+  function openDrawer() {
+    if (!isDrawer()) return;
+    panel.classList.add("open");
+    toggle.setAttribute("aria-expanded", "true");
+  }
+  function closeDrawer() {
+    if (!panel.classList.contains("open")) return false;
+    panel.classList.remove("open");
+    toggle.setAttribute("aria-expanded", "false");
+    return true;
+  }
+  function toggleHelp(show) {
+    help.hidden = show === undefined ? !help.hidden : !show;
+    if (!help.hidden) help.querySelector("button").focus();
+  }
+
+  function escape() {
+    if (!help.hidden) { toggleHelp(false); return; }
+    if (!card.hidden) hideCard();
+    if (!adder.hidden) { adder.hidden = true; return; }
+    if (closeForm()) return;
+    if (!detail.hidden) { detail.hidden = true; return; }
+    closeDrawer();
+  }
+
+  function step(delta) {
+    var vis = visibleClaims();
+    if (!vis.length) return;
+    var focused = document.activeElement && document.activeElement.closest && document.activeElement.closest("mark[data-claims]");
+    if (focused) {  // the reader may have tabbed or clicked elsewhere since the last j/k
+      var ids = focused.getAttribute("data-claims").split(" ").map(Number);
+      var here = current >= 0 && current < vis.length && ids.indexOf(vis[current].id) >= 0;
+      var idx = vis.indexOf(byId[ids[0]]);
+      if (!here && idx >= 0) current = idx;
+    }
+    current = current < 0 ? (delta > 0 ? 0 : vis.length - 1) : (current + delta + vis.length) % vis.length;
+    focusClaim(vis[current].id, {detail: true});
+    announce("Claim " + (current + 1) + " of " + vis.length + ": " + vis[current].statement);
+  }
+
+  // ---- events --------------------------------------------------------------------------------
+  document.addEventListener("mouseup", function (ev) {
+    if (ev.target.closest && (ev.target.closest("#adder") || ev.target.closest("#claims-panel"))) return;
+    window.setTimeout(showAdder, 0);
+  });
+  document.addEventListener("keyup", function (ev) {
+    if (ev.shiftKey && /^Arrow/.test(ev.key)) showAdder();
+  });
+  adder.addEventListener("mousedown", function (ev) { ev.preventDefault(); });  // keep the selection
+  adder.addEventListener("click", function () { openForm(pending || readSelection()); });
+
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape") { escape(); return; }
+    var t = ev.target;
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+    if (ev.key === "j") { ev.preventDefault(); step(1); }
+    else if (ev.key === "k") { ev.preventDefault(); step(-1); }
+    else if (ev.key === "a" && CAN_ANNOTATE) {
+      var s = readSelection();
+      if (s) { ev.preventDefault(); openForm(s); }
+      else announce("Select some words in the post or a comment first.");
+    }
+    else if (ev.key === "?") { ev.preventDefault(); toggleHelp(); }
+    else if (ev.key === "Enter" && t && t.matches && t.matches("mark[data-claims]")) {
+      focusClaim(Number(t.getAttribute("data-claims").split(" ")[0]));
+    }
+  });
+
+  document.addEventListener("click", function (ev) {
+    var deco = ev.target.closest("span.deco[data-deco]");
+    if (deco) {
+      var name = deco.getAttribute("data-deco");
+      var item = (decorations[name] || [])[Number(deco.getAttribute("data-deco-index"))];
+      document.dispatchEvent(new CustomEvent("workbench:decoration-click", {detail: {name: name, item: item}}));
+      return;
+    }
+    var mark = ev.target.closest("mark[data-claims]");
+    if (mark) {
+      if (!window.getSelection().isCollapsed) return;  // finishing a selection, not a click
+      focusClaim(Number(mark.getAttribute("data-claims").split(" ")[0]));
+      return;
+    }
+    var link = ev.target.closest("a.claim-link[data-claim-id]");
+    if (link && !ev.ctrlKey && !ev.metaKey && !ev.shiftKey) {
+      ev.preventDefault();
+      closeForm();
+      if (isDrawer()) closeDrawer();
+      focusClaim(Number(link.getAttribute("data-claim-id")), {detail: !isDrawer()});
+      return;
+    }
+    var action = ev.target.closest("[data-action]");
+    if (!action) return;
+    var what = action.getAttribute("data-action");
+    if (what === "cancel") closeForm();
+    else if (what === "close-detail") detail.hidden = true;
+    else if (what === "close-panel") closeDrawer();
+    else if (what === "close-help") toggleHelp(false);
+  });
+
+  document.addEventListener("mouseover", function (ev) {
+    var mark = ev.target.closest && ev.target.closest("mark[data-claims]");
+    if (mark) showCard(mark);
+  });
+  document.addEventListener("mouseout", function (ev) {
+    var mark = ev.target.closest && ev.target.closest("mark[data-claims]");
+    if (mark && !(ev.relatedTarget && mark.contains(ev.relatedTarget))) hideCard();
+  });
+  document.addEventListener("focusin", function (ev) {
+    var mark = ev.target.closest && ev.target.closest("mark[data-claims]");
+    if (mark) showCard(mark); else hideCard();
+  });
+
+  toggle.addEventListener("click", function () {
+    if (panel.classList.contains("open")) closeDrawer();
+    else { panel.classList.add("open"); toggle.setAttribute("aria-expanded", "true"); panel.focus(); }
+  });
+  filter.addEventListener("change", function () { current = -1; renderList(); });
+
+  if (form) {
+    form.addEventListener("submit", save);
+    document.getElementById("add-source").addEventListener("click", addSourceRow);
+    form.addEventListener("click", function (ev) {
+      var rm = ev.target.closest(".remove-source");
+      if (rm) rm.closest(".source-row").remove();
+    });
+  }
+
+  document.addEventListener("workbench:claim-saved", function (ev) {
+    if (ev.detail && ev.detail.id) claimSaved(ev.detail);
+  });
+
+  // ---- the API for other scripts (search suggestions) ----------------------------------------
+  window.Workbench = window.Workbench || {};
+  window.Workbench.setDecorations = function (name, items) {
+    var keys = {};
+    (decorations[name] || []).concat(items || []).forEach(function (d) { keys[unitKey(d.comment_id)] = 1; });
+    if (items && items.length) decorations[name] = items.slice(); else delete decorations[name];
+    paintKeys(Object.keys(keys));
+  };
+  window.Workbench.addClaim = function (claim) { upsertClaim(claim); };
+  window.Workbench.claims = function () { return claims.slice(); };
+  window.Workbench.toCodePoints = u16ToCp;
+  window.Workbench.toUtf16 = cpToU16;
+  window.Workbench.cpSlice = cpSlice;
+
+  // ---- start ---------------------------------------------------------------------------------
+  setClaims(JSON.parse(dataEl.textContent));
+  paintAll();
+  renderList();
+  panel.querySelector(".panel-filter").hidden = false;
+  panel.querySelector(".panel-close").hidden = false;
+  toggle.hidden = false;
+  if (CAN_ANNOTATE) loadCategories();
+  document.body.setAttribute("data-annotate", "ready");
+})();
