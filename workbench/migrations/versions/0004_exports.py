@@ -6,6 +6,7 @@ export can be merged back into another workbench. Existing rows are backfilled.
 Revision ID: 0004
 Revises: 0003
 """
+from contextlib import contextmanager
 from uuid import uuid4
 
 from alembic import op
@@ -19,8 +20,34 @@ depends_on = None
 TABLES = ("claim", "claim_span", "source", "verdict", "flag", "discussion_post", "adjudication", "task")
 
 
+@contextmanager
+def _foreign_keys_off(conn):
+    """SQLite rebuilds a table to alter a column, and with foreign keys on it cannot drop the old
+    copy while other rows point at it. The pragma only works outside a transaction, so: commit the
+    revisions before this one, switch checks off, do this one in its own transaction, check every
+    reference, and switch them back on."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    conn.exec_driver_sql("COMMIT")
+    conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    conn.exec_driver_sql("BEGIN")
+    yield
+    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
+    conn.exec_driver_sql("COMMIT")
+    conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+    conn.exec_driver_sql("BEGIN")
+
+
 def upgrade():
     conn = op.get_bind()
+    with _foreign_keys_off(conn):
+        _add_uids(conn)
+
+
+def _add_uids(conn):
     for name in TABLES:
         with op.batch_alter_table(name) as batch:
             batch.add_column(sa.Column("uid", sa.String(length=32), nullable=True))
@@ -35,7 +62,8 @@ def upgrade():
 
 
 def downgrade():
-    for name in reversed(TABLES):
-        with op.batch_alter_table(name) as batch:
-            batch.drop_constraint(f"uq_{name}_uid", type_="unique")
-            batch.drop_column("uid")
+    with _foreign_keys_off(op.get_bind()):
+        for name in reversed(TABLES):
+            with op.batch_alter_table(name) as batch:
+                batch.drop_constraint(f"uq_{name}_uid", type_="unique")
+                batch.drop_column("uid")
