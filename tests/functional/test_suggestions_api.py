@@ -65,7 +65,7 @@ def test_accept_creates_claim_with_figure_and_hides_suggestion(login, corpus, db
     assert s["exact"] not in [i["exact"] for i in left]
     again = c.post(f"/api/v1/posts/{post.id}/suggestions/accept",
                    json={k: s[k] for k in ("comment_id", "start", "end", "exact")})
-    assert again.status_code == 201 or again.status_code == 409
+    assert again.status_code == 409 and again.get_json()["error"]["claim_id"] == claim["id"]
 
 
 def test_dismiss_is_remembered_and_audited(login, corpus, db):

@@ -67,7 +67,11 @@ def _candidate_units(keys, probe_words):
 
 
 def _unit_url(post_id, path):
-    return url_for("corpus.post", post_id=post_id) + (f"#c{path.replace('.', '-')}" if path else "")
+    try:
+        base = url_for("corpus.post", post_id=post_id)
+    except RuntimeError:  # no request (a CLI export): the path the reading page is served at
+        base = f"/posts/{post_id}"
+    return base + (f"#c{path.replace('.', '-')}" if path else "")
 
 
 def find_matches(viewer, data: dict) -> dict:
@@ -134,12 +138,22 @@ def matching_claims(keys: set, mine: set) -> list[dict]:
 def appearances(viewer, claim_id: int) -> list[dict]:
     """Every live span of the claim with its post's date, the first appearance first."""
     get_claim(claim_id, viewer)
+    return appearances_for([claim_id])[claim_id]
+
+
+def appearances_for(claim_ids) -> dict[int, list[dict]]:
+    """Appearances of many claims in one query (for exports: ClaimReview appearance/firstAppearance)."""
+    out: dict[int, list[dict]] = {cid: [] for cid in claim_ids}
+    if not out:
+        return out
     rows = db.session.execute(
         select(ClaimSpan, Post.date, Post.title, Comment.path, Comment.position)
         .join(Post, Post.id == ClaimSpan.post_id).outerjoin(Comment, Comment.id == ClaimSpan.comment_id)
-        .where(ClaimSpan.claim_id == claim_id, ClaimSpan.retracted_at.is_(None))).all()
+        .where(ClaimSpan.claim_id.in_(list(out)), ClaimSpan.retracted_at.is_(None))).all()
     rows.sort(key=lambda r: (r.date, r[0].post_id, -1 if r.position is None else r.position, r[0].start, r[0].id))
-    return [{"span_id": span.id, "post_id": span.post_id, "comment_id": span.comment_id, "comment_path": path,
-             "start": span.start, "end": span.end, "exact": span.exact, "date": when.isoformat(), "post_title": title,
-             "url": _unit_url(span.post_id, path), "created_at": isoformat(span.created_at)}
-            for span, when, title, path, _pos in rows]
+    for span, when, title, path, _pos in rows:
+        out[span.claim_id].append({
+            "span_id": span.id, "post_id": span.post_id, "comment_id": span.comment_id, "comment_path": path,
+            "start": span.start, "end": span.end, "exact": span.exact, "date": when.isoformat(),
+            "post_title": title, "url": _unit_url(span.post_id, path), "created_at": isoformat(span.created_at)})
+    return out

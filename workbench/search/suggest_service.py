@@ -82,7 +82,13 @@ def accept(viewer, post_id: int, data: dict) -> tuple[Claim, Figure | None]:
     """Make the suggested sentence a claim on exactly that span, with its figure parsed."""
     require(viewer, Permission.ANNOTATE)
     get_post(post_id)
-    _unit_key(data)
+    comment_id, start, end = _unit_key(data)
+    taken = db.session.scalar(select(ClaimSpan.claim_id).join(Claim, Claim.id == ClaimSpan.claim_id).where(
+        ClaimSpan.post_id == post_id, ClaimSpan.start == start, ClaimSpan.end == end,
+        ClaimSpan.retracted_at.is_(None), Claim.retracted_at.is_(None),
+        ClaimSpan.comment_id.is_(None) if comment_id is None else ClaimSpan.comment_id == comment_id))
+    if taken is not None:
+        raise Conflict(f"This sentence is already claim {taken}.", claim_id=taken)
     exact = data["exact"]
     statement = data.get("statement") if isinstance(data.get("statement"), str) and data["statement"].strip() else exact
     claim = claim_services.create_claim(viewer, {
