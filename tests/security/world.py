@@ -80,7 +80,7 @@ def build_world(db, tmp_path: Path) -> World:
     w = World()
     for role in ROLES[1:]:
         db_role = {"owner": "reviewer", "deactivated": "reviewer"}.get(role, role)
-        user = User(username=f"{role}-{secrets.token_hex(3)}", display_name=f"{role} {HOSTILE}",
+        user = User(username=f"{role}-{secrets.token_hex(3)}", display_name=f"{FORMULA} {role} {SCRIPT} {IMG}"[:128],
                     role=db_role, password_hash=CHEAP_HASH, active=role != "deactivated")
         db.session.add(user)
         db.session.flush()
