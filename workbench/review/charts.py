@@ -89,9 +89,9 @@ def line_chart(labels: list[str], series: dict[str, list[float]], title: str, *,
     body = [f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="{RULE}"/>',
             f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" fill="{MUTED}">{_fmt(peak)}</text>',
             f'<text x="{left - 6}" y="{top + plot_h + 4}" text-anchor="end" fill="{MUTED}">0</text>']
-    step = max(1, len(labels) // 6)
+    step = max(1, -(-len(labels) // 6))
     for i, label in enumerate(labels):
-        if i % step == 0 or i == len(labels) - 1:
+        if (len(labels) - 1 - i) % step == 0:   # always label the latest week; space the others evenly
             body.append(f'<text x="{x_of(i):.1f}" y="{height - 12}" text-anchor="middle" fill="{MUTED}">'
                         f'{escape(label)}</text>')
     for s, (name, values) in enumerate(series.items()):

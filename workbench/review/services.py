@@ -212,13 +212,21 @@ def span_context(span: dict, width: int = 280) -> dict:
     text = unit_text(span["post_id"], span["comment_id"])
     start, end = span["start"], span["end"]
     lo = max(0, start - width)
-    para = text.rfind("\n\n", lo, start)
-    lo = para + 2 if para != -1 else lo
+    para = text.rfind("\n", lo, start)
+    lo = para + 1 if para != -1 else lo
     hi = min(len(text), end + width)
-    para = text.find("\n\n", end, hi)
-    hi = para if para != -1 else hi
-    return {"before": ("…" if lo > 0 else "") + text[lo:start], "exact": text[start:end],
-            "after": text[end:hi] + ("…" if hi < len(text) else ""),
+    para_end = text.find("\n", end, hi)
+    hi = para_end if para_end != -1 else hi
+    if para == -1 and lo > 0 and text[lo - 1] not in "\n ":   # cut mid-paragraph: start at a word
+        space = text.find(" ", lo, start)
+        lo = space + 1 if space != -1 else lo
+    if para_end == -1 and hi < len(text) and text[hi] not in "\n ":
+        space = text.rfind(" ", end, hi)
+        hi = space if space != -1 else hi
+    clipped_before = lo > 0 and text[lo - 1] != "\n"
+    clipped_after = hi < len(text) and text[hi] != "\n"
+    return {"before": ("…" if clipped_before else "") + text[lo:start], "exact": text[start:end],
+            "after": text[end:hi] + ("…" if clipped_after else ""),
             "where": "the post" if span["comment_id"] is None else f"comment {span['comment_path']}"}
 
 

@@ -72,7 +72,7 @@ def disputes():
     require(current_user, Permission.ADJUDICATE)
     ids = services.disputed_claim_ids()
     items = load_claims(ids, current_user)
-    contexts = {c["id"]: services.span_context(c["spans"][0]) for c in items if c["spans"]}
+    contexts = {c["id"]: services.span_context(c["spans"][0], width=140) for c in items if c["spans"]}
     return render_template("review/disputes.html", items=items, contexts=contexts,
                            ratings=[r for r in Rating])
 
