@@ -399,6 +399,9 @@
     var statement = sel.exact.replace(/\s+/g, " ").trim();
     document.getElementById("f-statement").value = statement;
     form.hidden = false;
+    panel.classList.add("composing");
+    window.Workbench.setDecorations("pending-claim", [{comment_id: sel.comment_id, start: sel.start, end: sel.end,
+                                                       className: "pending", title: "the words of the new claim", data: {}}]);
     openDrawer();
     loadCategories();
     document.getElementById("f-statement").focus();
@@ -410,6 +413,8 @@
   function closeForm() {
     if (!form || form.hidden) return false;
     form.hidden = true;
+    panel.classList.remove("composing");
+    window.Workbench.setDecorations("pending-claim", []);
     setError(null);
     pending = null;
     return true;
