@@ -1,0 +1,1 @@
+"""Operations: consistent backups of a running workbench and restores into an empty database."""
