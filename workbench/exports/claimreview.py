@@ -16,7 +16,7 @@ MEDIA_TYPE = "application/ld+json"
 EXTENSION = "claimreview.json"
 
 
-def review(claim: dict, post: dict, base: str) -> dict | None:
+def review(claim: dict, base: str) -> dict | None:
     live = [a for a in claim["adjudications"] if a["reopened_at"] is None]
     spans = [s for s in claim["spans"] if s["retracted_at"] is None]
     if claim["retracted_at"] is not None or not live or not spans:
@@ -47,7 +47,7 @@ def write(posts: Iterable[dict], base_url: str = "") -> Iterator[str]:
     yield "["
     for post in posts:
         for claim in post["claims"]:
-            doc = review(claim, post, base_url)
+            doc = review(claim, base_url)
             if doc is None:
                 continue
             yield ("\n" if first else ",\n") + json.dumps(doc, ensure_ascii=False)

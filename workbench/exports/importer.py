@@ -28,7 +28,7 @@ from ..corpus.models import Comment, Post
 from ..extensions import db
 from ..permissions import Role
 from ..review.models import Adjudication, DiscussionPost, Flag
-from .loader import ENTITY_LISTS, load_claims
+from .loader import load_claims
 from .native import public
 
 SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "native-export.schema.json"

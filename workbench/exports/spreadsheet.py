@@ -9,7 +9,7 @@ from typing import Iterable, Iterator
 
 from ..annotations.models import Rating
 
-MEDIA_TYPE = "text/csv; charset=utf-8"
+MEDIA_TYPE = "text/csv"   # Flask adds the charset
 EXTENSION = "csv"
 COLUMNS = ["post", "post_date", "post_title", "location", "quote", "statement", "category", "status",
            "verdicts", "final_verdict", "source_urls", "claim_uid"]
