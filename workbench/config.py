@@ -45,6 +45,9 @@ def load_config(app, test_config=None) -> None:
     env_url = os.environ.get("DATABASE_URL")
     if env_url and not (test_config and "SQLALCHEMY_DATABASE_URI" in test_config):
         app.config["SQLALCHEMY_DATABASE_URI"] = env_url
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and not app.config["SQLALCHEMY_ENGINE_OPTIONS"]:
+        # A server restart or an idle timeout must cost a reconnect, not a failed request.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
     _trust_proxies(app)
