@@ -84,3 +84,36 @@ def test_reviewer_is_blind_until_their_own_verdict(page: Page, live_server, brow
     if SHOTS:
         page.set_viewport_size({"width": 390, "height": 844})
         page.screenshot(path=f"{SHOTS}/blind-phone.png", full_page=True)
+
+
+AXE = "/static/vendor/axe-core/axe.min.js"
+
+
+def axe_violations(page: Page, live_server: str) -> list[str]:
+    page.add_script_tag(url=live_server + AXE)  # same origin, so the CSP allows it
+    return page.evaluate("""async () => {
+        const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice']}});
+        return r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '));
+    }""")
+
+
+def test_review_pages_pass_axe(page: Page, live_server, browser_login, seeded, db, make_user):
+    from datetime import date
+    from workbench.tasks import services as tasks
+    claim, rita, ravi = _dispute(db, make_user)
+    lead = make_user("lead")
+    tasks.bulk_assign_posts(lead, tasks.PostSelection(), [rita.id, ravi.id], due_date=date(2020, 1, 1))
+    tasks.assign_checks(lead, [claim.id], [make_user().id], 1)
+    db.session.commit()
+    browser_login(page, "admin")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    found = {}
+    for path in ["/disputes", f"/claims/{claim.id}/review", "/tasks", "/team", "/agreement", "/queue"]:
+        page.goto(live_server + path)
+        found[path] = axe_violations(page, live_server)
+    assert found == {path: [] for path in found}
+    page.context.clear_cookies()
+    browser_login(page, user=rita)
+    page.goto(live_server + "/queue")
+    expect(page.locator("tr.overdue")).to_have_count(3)      # posts 1, 3 and 5 of the round-robin
+    assert axe_violations(page, live_server) == []

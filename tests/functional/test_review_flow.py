@@ -37,7 +37,9 @@ def test_assign_annotate_blind_verdicts_dispute_discuss_adjudicate_reopen(login,
     assert r.status_code == 201, r.get_json()
     assert sorted(t["assignee"]["id"] for t in r.get_json()["created"]) == sorted([rita.user.id, ravi.user.id])
     check = next(t for t in rita.get("/api/v1/queue").get_json()["items"] if t["kind"] == "check_claim")
-    assert check["claim_id"] == claim_id and check["url"].endswith(f"#claim-{claim_id}")
+    assert check["claim_id"] == claim_id and check["url"].endswith(f"/claims/{claim_id}")  # the claim page
+    queue_page = rita.get("/queue").get_data(as_text=True)
+    assert f'href="/posts/{post.id}#post"' in queue_page       # one click to the words, in the post
 
     # Blind: Rita gives "true"; Ravi, before his own verdict, sees no verdicts and no discussion.
     assert rita.put(f"/api/v1/claims/{claim_id}/verdict",

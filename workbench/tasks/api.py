@@ -1,7 +1,7 @@
 """JSON routes for tasks: list, create, edit (versioned), move along, bulk assignment, queue, team."""
 from datetime import date
 
-from flask import jsonify, request, url_for
+from flask import current_app, jsonify, request, url_for
 from flask_login import current_user
 
 from ..annotations.presenters import user_json
@@ -31,6 +31,8 @@ def target_url(t: Task) -> str | None:
         return url_for("corpus.post", post_id=t.post_id)
     if t.kind is TaskKind.ADJUDICATE_CLAIM:
         return url_for("review.claim", claim_id=t.claim_id)
+    if "annotations.claim" in current_app.view_functions:  # the claim page, where the verdict is given
+        return url_for("annotations.claim", claim_id=t.claim_id)
     return url_for("corpus.post", post_id=t.post_id, _anchor=f"claim-{t.claim_id}")
 
 

@@ -31,6 +31,23 @@ def _back(default: str) -> str:
     return default
 
 
+def span_links(tasks) -> dict[int, str]:
+    """For claim tasks: a link to the claim's first appearance, in its post or comment."""
+    from ..annotations.models import ClaimSpan
+    from ..corpus.models import Comment
+    claim_ids = {t.claim_id for t in tasks if t.claim_id}
+    if not claim_ids:
+        return {}
+    links: dict[int, str] = {}
+    for claim_id, post_id, path in db.session.execute(
+            select(ClaimSpan.claim_id, ClaimSpan.post_id, Comment.path)
+            .outerjoin(Comment, Comment.id == ClaimSpan.comment_id)
+            .where(ClaimSpan.claim_id.in_(claim_ids), ClaimSpan.retracted_at.is_(None)).order_by(ClaimSpan.id)):
+        anchor = "c" + path.replace(".", "-") if path else "post"
+        links.setdefault(claim_id, url_for("corpus.post", post_id=post_id, _anchor=anchor))
+    return links
+
+
 def _titles(tasks) -> tuple[dict, dict]:
     post_ids = {t.post_id for t in tasks if t.post_id}
     claim_ids = {t.claim_id for t in tasks if t.claim_id}
@@ -50,7 +67,7 @@ def reviewers() -> list[User]:
 def my_queue():
     tasks = services.queue(current_user.id)
     posts, claims = _titles(tasks)
-    return render_template("tasks/queue.html", tasks=tasks, posts=posts, claims=claims, today=date.today(),
+    return render_template("tasks/queue.html", tasks=tasks, posts=posts, claims=claims, spans=span_links(tasks),
                            is_overdue=services.is_overdue, target_url=target_url, action=ActionForm())
 
 
