@@ -205,3 +205,22 @@ def test_dispute_page_forms_flash_refusals_instead_of_failing(login, seeded, db)
     r = rita.post(f"/claims/{claim.id}/review/flag", data={"f-reason": "Scope unclear", "csrf_token": rita.csrf})
     assert r.status_code == 302
     assert lead.get(f"/api/v1/claims/{claim.id}").get_json()["flags"][0]["reason"] == "Scope unclear"
+
+
+def test_dispute_queue_page_reads_in_a_fixed_number_of_queries(login, seeded, db, make_user, query_counter):
+    lead, x, y = login("lead"), make_user(), make_user()
+    from tests.unit.review.helpers import give_verdict
+
+    def disputes(n):
+        for i in range(n):
+            claim = make_claim(db, x, f"claim {i}", phrase=PHRASES[i % len(PHRASES)])
+            give_verdict(db, x, claim, "true")
+            give_verdict(db, y, claim, "false")
+    disputes(2)
+    with query_counter() as few:
+        assert lead.get("/disputes").status_code == 200
+    disputes(8)
+    with query_counter() as many:
+        page = lead.get("/disputes").get_data(as_text=True)
+    assert "10 claims where" in page and page.count('class="dispute-item"') == 10
+    assert many["n"] == few["n"], many["sql"]

@@ -206,10 +206,26 @@ def set_blind_review(actor, on: bool) -> None:
 
 # ---- the read side: one claim's review, as the dispute page and the API show it ----------------
 
-def span_context(span: dict, width: int = 280) -> dict:
+def unit_texts(spans: list[dict]) -> dict[tuple, str]:
+    """The texts the spans point into, in two queries: {(post_id, comment_id): text}."""
+    from ..corpus.models import Comment, Post
+    post_ids = {s["post_id"] for s in spans if s["comment_id"] is None}
+    comment_ids = {s["comment_id"] for s in spans if s["comment_id"] is not None}
+    texts = {}
+    if post_ids:
+        texts.update({(pid, None): body for pid, body in db.session.execute(
+            select(Post.id, Post.body).where(Post.id.in_(post_ids)))})
+    if comment_ids:
+        texts.update({(pid, cid): text for cid, pid, text in db.session.execute(
+            select(Comment.id, Comment.post_id, Comment.text).where(Comment.id.in_(comment_ids)))})
+    return texts
+
+
+def span_context(span: dict, width: int = 280, text: str | None = None) -> dict:
     """The quoted span in its paragraph: text before, the words, text after (cut at paragraph ends)."""
-    from ..annotations.spans import unit_text
-    text = unit_text(span["post_id"], span["comment_id"])
+    if text is None:
+        from ..annotations.spans import unit_text
+        text = unit_text(span["post_id"], span["comment_id"])
     start, end = span["start"], span["end"]
     lo = max(0, start - width)
     para = text.rfind("\n", lo, start)

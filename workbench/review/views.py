@@ -20,6 +20,7 @@ from .forms import (AdjudicationForm, AdjudicatorForm, BlindReviewForm, ClearFla
                     ReopenForm)
 
 bp = Blueprint("review", __name__)
+PER_PAGE = 50
 NAV_ITEMS = [("review.disputes", "Disputes", Permission.ADJUDICATE),
              ("review.agreement_page", "Agreement", Permission.SEE_ALL_VERDICTS)]
 
@@ -71,10 +72,15 @@ def history(claim_id: int) -> list:
 def disputes():
     require(current_user, Permission.ADJUDICATE)
     ids = services.disputed_claim_ids()
-    items = load_claims(ids, current_user)
-    contexts = {c["id"]: services.span_context(c["spans"][0], width=140) for c in items if c["spans"]}
-    return render_template("review/disputes.html", items=items, contexts=contexts,
-                           ratings=[r for r in Rating])
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    pages = max(1, -(-len(ids) // PER_PAGE))
+    items = load_claims(ids[(page - 1) * PER_PAGE:page * PER_PAGE], current_user)
+    firsts = {c["id"]: c["spans"][0] for c in items if c["spans"]}
+    texts = services.unit_texts(list(firsts.values()))
+    contexts = {cid: services.span_context(s, 140, texts.get((s["post_id"], s["comment_id"]), ""))
+                for cid, s in firsts.items()}
+    return render_template("review/disputes.html", items=items, contexts=contexts, total=len(ids),
+                           page=page, pages=pages)
 
 
 def review_context(claim_id: int, viewer) -> dict:
