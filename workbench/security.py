@@ -4,6 +4,8 @@ All of it sits in before/after-request hooks, so no route can forget it: a route
 public only by being listed in PUBLIC_ENDPOINTS.
 """
 from flask import g, redirect, request, session, url_for
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.routing import IntegerConverter
 from flask_login import current_user
 
 from .db import write_intent
@@ -18,8 +20,65 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "form-action 'self'; frame-ancestors 'none'")
 
 
+class _GuardedJSON(DefaultJSONProvider):
+    """Refuses pathologically nested JSON as malformed (a 400) instead of letting the
+    decoder's RecursionError become a 500."""
+
+    def loads(self, s, **kwargs):
+        try:
+            value = super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply")
+        if _has_nul(value):
+            raise ValueError("JSON text contains a NUL character or a whole number beyond ±2147483647")
+        return value
+
+
+MAX_INT = 2**31 - 1  # every whole number the API takes (ids, offsets, versions, counts) is a 32-bit column
+
+
+def _has_nul(value) -> bool:
+    """NUL characters are never text a person typed, and PostgreSQL cannot store them; whole
+    numbers beyond 32 bits fit no column. Both are refused at the door as malformed input, on
+    SQLite too, so both backends agree (and no service has to remember it)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, bool):
+            continue
+        if isinstance(item, int):
+            if not -MAX_INT <= item <= MAX_INT:
+                return True
+        elif isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return False
+
+
+def _nul_in_request() -> bool:
+    if _has_nul(list(request.args.items(multi=True))):
+        return True
+    return request.method not in SAFE_METHODS and request.mimetype in (
+        "application/x-www-form-urlencoded", "multipart/form-data") and _has_nul(list(request.form.items(multi=True)))
+
+
+class _RowId(IntegerConverter):
+    """<int:…> in URLs matches only ids a database column can hold (PostgreSQL's integer is
+    32-bit), so /claims/99999999999 is a 404, never a database error."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def init_security(app) -> None:
     login_manager.login_view = "auth.login"
+    app.json = _GuardedJSON(app)
+    app.url_map.converters["int"] = _RowId  # before any blueprint adds its rules
 
     @login_manager.user_loader
     def _load_user(user_id: str):
@@ -43,6 +102,8 @@ def init_security(app) -> None:
     @app.before_request
     def _guard():
         write_intent.set(request.method not in SAFE_METHODS)
+        if _nul_in_request():
+            return error_response(400, "bad_request", "Text must not contain NUL characters.")
         if request.endpoint in PUBLIC_ENDPOINTS:
             if request.method not in SAFE_METHODS:
                 csrf.protect()
