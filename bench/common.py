@@ -47,11 +47,21 @@ def machine() -> dict:
         pass
     return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "nproc": os.cpu_count(),
             "memory_gb": round(mem_kb / 1024 / 1024, 1), "cpu": cpu,
-            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version}
+            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
+            # Other work on the machine skews every timing: the 1-minute load when the run began.
+            "loadavg_1m": round(os.getloadavg()[0], 2)}
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far (Linux reports KiB)."""
+    """Peak resident memory of this process so far. VmHWM, not ru_maxrss: Linux carries
+    ru_maxrss over from the parent through fork and exec, so a child started by a big parent
+    would report the parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -81,7 +81,7 @@ def child(args) -> int:
     else:
         result = export_native(args.url, work, args.child, out)
     result["peak_rss_mb"] = round(common.peak_rss_mb(), 1)
-    result["output_mb"] = round(out.stat().st_size / 1024 / 1024, 1)
+    result["output_kb"] = round(out.stat().st_size / 1024)
     out.unlink()
     print(json.dumps(result))
     return 0

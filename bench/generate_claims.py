@@ -5,7 +5,8 @@ corpus. Two ways, both deterministic with --seed:
                    it: span checks, audit events, one verdict per reviewer. About a few hundred
                    claims a second; right for the post page and the load runs.
   --mode bulk      SQLAlchemy Core executemany of the same kinds of rows (claim, span, source,
-                   verdicts, one audit event per claim), no checks: for 100,000-claim export runs.
+                   verdicts, one audit event per claim, and a lead's adjudication of each
+                   disputed claim), no checks: for 100,000-claim export runs.
 
 Each claim sits on a word of 6+ letters of a comment (or the body), has one source, and a
 verdict from each of --reviewers reviewers (created as bench_reviewer_N if missing); about one
@@ -38,6 +39,14 @@ def _reviewers(n: int) -> list:
         for u in common.create_users(missing):
             have[u.username] = u
     return [have[name] for name in names]
+
+
+def _lead():
+    from sqlalchemy import select
+    from workbench.auth.models import User
+    from workbench.extensions import db
+    lead = db.session.scalar(select(User).where(User.username == "bench_lead"))
+    return lead or common.create_users([("bench_lead", "lead")])[0]
 
 
 def _spots(rng: random.Random, claims: int, post_id: int | None) -> list[dict]:
@@ -99,8 +108,10 @@ def bulk(claims: int, reviewers: int, seed: int, post_id: int | None, chunk: int
     from workbench.audit import AuditEvent
     from workbench.db import utcnow
     from workbench.extensions import db
+    from workbench.review.models import Adjudication
     rng = random.Random(seed)
     people = _reviewers(reviewers)
+    lead = _lead()
     category_ids = list(db.session.scalars(select(Category.id).order_by(Category.position)))
     spots = _spots(rng, claims, post_id)
     next_id = (db.session.scalar(select(func.max(Claim.id))) or 0) + 1
@@ -110,7 +121,7 @@ def bulk(claims: int, reviewers: int, seed: int, post_id: int | None, chunk: int
         return UUID(int=rng.getrandbits(128)).hex
 
     for start in range(0, len(spots), chunk):
-        rows_claim, rows_span, rows_source, rows_verdict, rows_audit = [], [], [], [], []
+        rows_claim, rows_span, rows_source, rows_verdict, rows_audit, rows_adjudication = [], [], [], [], [], []
         for i, spot in enumerate(spots[start:start + chunk], start):
             cid = next_id + i
             author = people[i % len(people)]
@@ -122,14 +133,19 @@ def bulk(claims: int, reviewers: int, seed: int, post_id: int | None, chunk: int
             rows_source.append(dict(uid=uid(), claim_id=cid, url=f"https://example.org/source/{i}", title="A report",
                                     publisher="ONS", quote="table 1", locator="p. 3", stance="supports",
                                     created_by_id=author.id, created_at=now))
-            for person, rating in zip(people, _ratings(rng, len(people))):
+            ratings = _ratings(rng, len(people))
+            for person, rating in zip(people, ratings):
                 rows_verdict.append(dict(uid=uid(), claim_id=cid, reviewer_id=person.id, rating=rating,
                                          rationale="From the generator.", created_at=now))
+            if len(set(ratings)) > 1:   # disputed: a lead settles it (ClaimReview exports these)
+                rows_adjudication.append(dict(uid=uid(), claim_id=cid, lead_id=lead.id, rating=ratings[0],
+                                              reasoning="Settled by the generator.", created_at=now))
             rows_audit.append(dict(at=now, actor_id=author.id, entity_type="claim", entity_id=cid, action="create",
                                    claim_id=cid, reason="bench/generate_claims.py --mode bulk"))
         for model, rows in ((Claim, rows_claim), (ClaimSpan, rows_span), (Source, rows_source),
-                            (Verdict, rows_verdict), (AuditEvent, rows_audit)):
-            db.session.execute(insert(model.__table__), rows)
+                            (Verdict, rows_verdict), (AuditEvent, rows_audit), (Adjudication, rows_adjudication)):
+            if rows:
+                db.session.execute(insert(model.__table__), rows)
     _fix_sequence()
     db.session.commit()
     return len(spots)
