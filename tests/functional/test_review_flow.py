@@ -224,3 +224,33 @@ def test_dispute_queue_page_reads_in_a_fixed_number_of_queries(login, seeded, db
         page = lead.get("/disputes").get_data(as_text=True)
     assert "10 claims where" in page and page.count('class="dispute-item"') == 10
     assert many["n"] == few["n"], many["sql"]
+
+
+def test_database_keeps_one_live_adjudication_and_no_duplicate_open_task(login, seeded, db, make_user):
+    """The partial unique indexes behind the services' checks (for two leads at the same moment)."""
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+    from workbench.review.models import Adjudication
+    from workbench.tasks.models import Task, TaskKind
+    lead, x = make_user("lead"), make_user()
+    claim = make_claim(db, x, verdict="true")
+    db.session.add(Adjudication(claim_id=claim.id, lead_id=lead.id, rating="true", reasoning="a"))
+    db.session.commit()
+    db.session.add(Adjudication(claim_id=claim.id, lead_id=lead.id, rating="false", reasoning="b"))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+    # After a reopen, a new adjudication is allowed and the old row stays.
+    from workbench.review import services
+    services.reopen(lead, claim, "new data")
+    db.session.add(Adjudication(claim_id=claim.id, lead_id=lead.id, rating="false", reasoning="b"))
+    db.session.commit()
+    assert len(services.adjudications(claim.id)) == 2
+    task = dict(kind=TaskKind.CHECK_CLAIM, claim_id=claim.id, post_id=claim.post_id, assignee_id=lead.id,
+                created_by_id=lead.id)
+    db.session.add(Task(**task))
+    db.session.commit()
+    db.session.add(Task(**task))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()

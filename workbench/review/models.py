@@ -2,7 +2,7 @@
 from datetime import datetime
 from uuid import uuid4
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..annotations.models import Rating
@@ -40,6 +40,11 @@ class DiscussionPost(db.Model):
 class Adjudication(db.Model):
     """A lead's final verdict. Reopening keeps the row and stamps why; a new one may follow."""
     __tablename__ = "adjudication"
+    # At most one live (not reopened) adjudication per claim, even when two leads submit at once.
+    __table_args__ = (
+        Index("uq_adjudication_live", "claim_id", unique=True,
+              sqlite_where=text("reopened_at IS NULL"), postgresql_where=text("reopened_at IS NULL")),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: uuid4().hex)  # stable id for export and merge
     claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)

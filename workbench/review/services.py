@@ -6,6 +6,7 @@ caller commits once. Nothing is deleted: flags are cleared, adjudications reopen
 posts kept.
 """
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..annotations.models import Claim, Rating, Verdict
@@ -141,8 +142,12 @@ def adjudicate(actor, claim: Claim, rating, reasoning) -> Adjudication:
     if not review_state([claim.id])[claim.id]["verdicts"]:
         raise Conflict("Nobody has given a verdict on this claim yet.")
     row = Adjudication(claim_id=claim.id, lead_id=actor.id, rating=rating, reasoning=reasoning)
-    db.session.add(row)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:  # another lead adjudicated it at the same moment (uq_adjudication_live)
+        raise Conflict("Another lead adjudicated this claim at the same moment. Reload to see it.")
     audit.record(actor, "adjudication", row.id, "create", claim_id=claim.id,
                  after={"rating": rating.value, "reasoning": reasoning})
     from ..tasks.models import TaskKind

@@ -3,7 +3,7 @@ import enum
 from datetime import date, datetime
 from uuid import uuid4
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
@@ -27,7 +27,13 @@ class TaskStatus(str, enum.Enum):
 
 class Task(db.Model):
     __tablename__ = "task"
-    __table_args__ = (Index("ix_task_assignee_status", "assignee_id", "status", "due_date"),)
+    __table_args__ = (
+        Index("ix_task_assignee_status", "assignee_id", "status", "due_date"),
+        # No two open tasks of one kind for the same claim and person, even under concurrent bulk runs.
+        Index("uq_task_open_claim", "kind", "claim_id", "assignee_id", unique=True,
+              sqlite_where=text("status IN ('open', 'in_progress') AND claim_id IS NOT NULL"),
+              postgresql_where=text("status IN ('open', 'in_progress') AND claim_id IS NOT NULL")),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: uuid4().hex)  # stable id for export and merge
     kind: Mapped[TaskKind] = mapped_column(str_enum(TaskKind, 24))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import audit
@@ -123,8 +124,12 @@ def create_task(actor, data: TaskIn) -> Task:
         raise Conflict("This person already has an open task of this kind for it.", field="assignee_id")
     task = Task(kind=data.kind, post_id=data.post_id, claim_id=data.claim_id, assignee_id=data.assignee_id,
                 created_by_id=actor.id, due_date=data.due_date, priority=data.priority, notes=data.notes)
-    db.session.add(task)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(task)
+            db.session.flush()
+    except IntegrityError:  # the same task made at the same moment by someone else (uq_task_open_claim)
+        raise Conflict("This person was given this task at the same moment by someone else.", field="assignee_id")
     audit.record(actor, "task", task.id, "create", after=snapshot(task), claim_id=task.claim_id)
     return task
 
