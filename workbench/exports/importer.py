@@ -64,9 +64,22 @@ class NativeReport:
                 f"({self.parts_added} parts added); {len(self.conflicts)} conflicts")
 
 
+def _inline(node, defs):
+    """The schema with every local $ref replaced by its definition: the same rules, checked
+    without a reference lookup per value (several times faster on a large file)."""
+    if isinstance(node, dict):
+        if set(node) == {"$ref"} and node["$ref"].startswith("#/$defs/"):
+            return _inline(defs[node["$ref"].rsplit("/", 1)[1]], defs)
+        return {k: _inline(v, defs) for k, v in node.items() if k != "$defs"}
+    if isinstance(node, list):
+        return [_inline(v, defs) for v in node]
+    return node
+
+
 @lru_cache(maxsize=1)
 def validator() -> Draft202012Validator:
-    return Draft202012Validator(json.loads(SCHEMA.read_text()))
+    schema = json.loads(SCHEMA.read_text())
+    return Draft202012Validator(_inline(schema, schema["$defs"]))
 
 
 def _where(error) -> str:
@@ -248,15 +261,44 @@ def _import_claims(batch, ctx: _Context, conflicted: set[str]) -> None:
         for uid, row_id, claim_id in db.session.execute(select(model.uid, model.id, model.claim_id)
                                                          .where(model.uid.in_(part_uids))):
             known[uid] = (key, row_id, claim_id)
+    new = []
     for number, slug, claim in items:
         for s in claim["spans"]:
             _check_span(number, claim["uid"], s, units)
         if claim["uid"] in stored:
             _merge_claim(number, claim, stored[claim["uid"]], stored_ids[claim["uid"]], known, units, ctx)
         else:
-            claim_id = _insert_claim(claim, units[(slug, None)][0], ctx)
-            _insert_parts(number, claim, claim_id, {}, known, units, ctx)
-            ctx.report.claims_added += 1
+            new.append((number, slug, claim))
+    if new:
+        _insert_new_claims(new, known, units, ctx)
+
+
+def _insert_new_claims(new, known: dict, units: dict, ctx: _Context) -> None:
+    """Claims not stored yet, with all their parts and history: one INSERT per table per batch."""
+    table = Claim.__table__   # Core, not the ORM: the ORM would restart the version counter at 1
+    claim_ids = db.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), [dict(
+        uid=c["uid"], post_id=units[(slug, None)][0], statement=c["statement"], category_id=ctx.category(c["category"]),
+        created_by_id=ctx.user(c["created_by"]), created_at=_ts(c["created_at"]), updated_at=_ts(c["updated_at"]),
+        version=c["version"], retracted_at=_ts(c["retracted_at"]), retracted_by_id=ctx.user(c["retracted_by"]),
+        retract_reason=c["retract_reason"]) for _, slug, c in new]).scalars().all()
+    ids = {c["uid"]: cid for (_, _, c), cid in zip(new, claim_ids)}
+    for key, model in PARTS.items():
+        rows = []
+        for (number, _, c), cid in zip(new, claim_ids):
+            for p in c.get(key, []):
+                if p["uid"] in known:
+                    ctx.report.conflicts.append(f"line {number}: claim {c['uid']}: {p['uid']} belongs to another "
+                                                "claim in this workbench; skipped")
+                    continue
+                rows.append(_row(key, p, cid, units, ctx))
+        if rows:
+            t = model.__table__
+            new_ids = db.session.execute(insert(t).returning(t.c.id, sort_by_parameter_order=True), rows).scalars().all()
+            ids.update(zip((r["uid"] for r in rows), new_ids))
+    history = [row for (_, _, c), cid in zip(new, claim_ids) for row in _history_rows(c, cid, [], ids, ctx)]
+    if history:
+        db.session.execute(insert(AuditEvent.__table__), history)
+    ctx.report.claims_added += len(new)
 
 
 def _units(slugs) -> dict:
@@ -280,16 +322,6 @@ def _check_span(number: int, claim_uid: str, s: dict, units: dict) -> None:
                                         "which is neither in the file nor in the workbench")
     if unit[2][s["start"]:s["end"]] != s["exact"] or s["end"] <= s["start"]:
         raise NativeImportError(number, f"claim {claim_uid}: span {s['uid']} does not match the text of {where}")
-
-
-def _insert_claim(c: dict, post_id: int, ctx: _Context) -> int:
-    # Core, not the ORM: the ORM would restart the version counter at 1.
-    table = Claim.__table__
-    return db.session.execute(insert(table).returning(table.c.id), [dict(
-        uid=c["uid"], post_id=post_id, statement=c["statement"], category_id=ctx.category(c["category"]),
-        created_by_id=ctx.user(c["created_by"]), created_at=_ts(c["created_at"]), updated_at=_ts(c["updated_at"]),
-        version=c["version"], retracted_at=_ts(c["retracted_at"]), retracted_by_id=ctx.user(c["retracted_by"]),
-        retract_reason=c["retract_reason"])]).scalar_one()
 
 
 def _row(key: str, p: dict, claim_id: int, units: dict, ctx: _Context) -> dict:
@@ -342,7 +374,8 @@ def _insert_parts(number, claim: dict, claim_id: int, existing: dict, known: dic
                 continue
             rows.append(_row(key, p, claim_id, units, ctx))
         if rows:
-            new_ids = db.session.execute(insert(model).returning(model.id, sort_by_parameter_order=True),
+            t = model.__table__
+            new_ids = db.session.execute(insert(t).returning(t.c.id, sort_by_parameter_order=True),
                                          rows).scalars().all()
             ids.update(zip((r["uid"] for r in rows), new_ids))
             if existing:
@@ -351,17 +384,22 @@ def _insert_parts(number, claim: dict, claim_id: int, existing: dict, known: dic
 
 
 def _insert_history(claim: dict, claim_id: int, stored: list, ids: dict, ctx: _Context) -> None:
+    rows = _history_rows(claim, claim_id, stored, ids, ctx)
+    if rows:
+        db.session.execute(insert(AuditEvent.__table__), rows)
+
+
+def _history_rows(claim: dict, claim_id: int, stored: list, ids: dict, ctx: _Context) -> list[dict]:
+    """Events of the file not already stored (same time, entity and action), entity uids as ids here."""
     def key(e):
         return (e["at"], e["entity_type"], e["entity"], e["action"])
     have = {key(e) for e in stored}
-    rows = [dict(at=_ts(e["at"]), actor_id=ctx.user(e["actor"]), entity_type=e["entity_type"],
+    return [dict(at=_ts(e["at"]), actor_id=ctx.user(e["actor"]), entity_type=e["entity_type"],
                  entity_id=ids.get(e["entity"], 0) if e["entity"] else 0, action=e["action"], claim_id=claim_id,
                  before=None if e["before"] is None else json.dumps(e["before"], sort_keys=True, default=str),
                  after=None if e["after"] is None else json.dumps(e["after"], sort_keys=True, default=str),
                  reason=e["reason"])
             for e in claim.get("history", []) if key(e) not in have]
-    if rows:
-        db.session.execute(insert(AuditEvent), rows)
 
 
 def _merge_claim(number, claim: dict, stored: dict, claim_id: int, known: dict, units: dict, ctx) -> None:
