@@ -97,6 +97,8 @@ def fresh_database(url: str | None, workdir: Path) -> str:
     (PostgreSQL: the public schema is dropped, so never point this at data you want)."""
     from sqlalchemy import create_engine, text
     if not url:
+        for suffix in ("", "-wal", "-shm"):
+            (workdir / f"bench.sqlite{suffix}").unlink(missing_ok=True)
         url = f"sqlite:///{workdir / 'bench.sqlite'}"
     engine = create_engine(url)
     if engine.dialect.name == "postgresql":

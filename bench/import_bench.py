@@ -83,7 +83,7 @@ def child(args) -> int:
 
 
 def measure(kind: str, corpus: Path, url: str | None, work: Path) -> dict:
-    sub = work / kind
+    sub = work / f"{kind}-{corpus.name}"
     sub.mkdir(exist_ok=True)
     cmd = [sys.executable, __file__, "--child", kind, "--corpus", str(corpus), "--child-workdir", str(sub)]
     if url:
