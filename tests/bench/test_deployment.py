@@ -40,3 +40,14 @@ def test_forwarded_address_is_used_only_when_proxies_are_trusted(app, db, proxie
     fail_login(app, {"X-Forwarded-For": "198.51.100.9"})   # the default app trusts no header
     keys = throttle_keys(db)
     assert "ip:198.51.100.9" not in keys and "ip:127.0.0.1" in keys
+
+
+def test_sqlite_is_set_up_for_several_processes(db):
+    """WAL (readers never block the writer), a busy timeout (writers queue instead of failing)
+    and foreign keys, on every connection the app opens."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite settings")
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
