@@ -126,6 +126,11 @@ def check_file(path) -> int:
                                                 "or its parent comes later")
             paths.add(c["path"])
         for claim in record["claims"]:
+            current = [v["reviewer"] for v in claim["verdicts"] if v["superseded_at"] is None]
+            if len(current) != len(set(current)):
+                raise NativeImportError(number, f"claim {claim['uid']}: two current verdicts by one reviewer")
+            if sum(a["reopened_at"] is None for a in claim["adjudications"]) > 1:
+                raise NativeImportError(number, f"claim {claim['uid']}: two live adjudications")
             for uid in [claim["uid"]] + [p["uid"] for key in PARTS for p in claim.get(key, [])]:
                 if uid in uids:
                     raise NativeImportError(number, f"uid {uid} appears twice in the file")
@@ -371,6 +376,11 @@ def _insert_parts(number, claim: dict, claim_id: int, existing: dict, known: dic
                     v["reviewer"] == p["reviewer"] and v["superseded_at"] is None for v in mine.values()):
                 ctx.report.conflicts.append(f"line {number}: claim {claim['uid']}: {p['reviewer']} already has a "
                                             "different current verdict; kept the stored one")
+                continue
+            if key == "adjudications" and p["reopened_at"] is None and any(
+                    a["reopened_at"] is None for a in mine.values()):
+                ctx.report.conflicts.append(f"line {number}: claim {claim['uid']}: already adjudicated here "
+                                            "differently; kept the stored adjudication")
                 continue
             rows.append(_row(key, p, claim_id, units, ctx))
         if rows:

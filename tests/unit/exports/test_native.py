@@ -84,8 +84,13 @@ def test_merge_adds_new_parts_and_reports_conflicts(annotated, db, tmp_path):
     disputed["sources"][0]["title"] = "Another title"               # conflict: part differs
     disputed["discussion"].append({"uid": "f" * 32, "author": "newcomer", "body": "From the other team.",
                                    "created_at": "2030-01-01T00:00:00.000000Z"})   # new: merged in
+    disputed["verdicts"][0]["superseded_at"] = "2029-01-01T00:00:00.000000Z"   # conflict: part differs
     disputed["verdicts"].append({"uid": "e" * 32, "reviewer": "rita", "rating": "true", "rationale": "",
                                  "created_at": "2030-01-01T00:00:00.000000Z", "superseded_at": None})
+    adjudicated = claims["A claim in a comment"]
+    adjudicated["adjudications"] = [{"uid": "d" * 32, "lead": "lena", "rating": "true", "reasoning": "",
+                                         "created_at": "2030-01-01T00:00:00.000000Z", "reopened_at": None,
+                                         "reopened_by": None, "reopen_reason": None}]
     path = tmp_path / "other.jsonl"
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
     report = import_native(path)
@@ -94,6 +99,7 @@ def test_merge_adds_new_parts_and_reports_conflicts(annotated, db, tmp_path):
     assert "the stored claim differs (statement)" in text
     assert "source " + disputed["sources"][0]["uid"] in text
     assert "rita already has a different current verdict" in text
+    assert "already adjudicated here differently" in text
     assert report.parts_added == 1 and report.users_created == ["newcomer"]
     claim = db.session.get(Claim, annotated["disputed"])
     assert claim.statement == "A disputed claim"
@@ -161,3 +167,18 @@ def test_options_omit_discussion_and_history_and_redact_emails(annotated, db):
     redacted = next(t for t in texts if "now." in t and "@" in t)
     assert "************@*********************" in redacted
     assert len(redacted) == len(comment.text)   # offsets of spans stay valid
+
+
+def test_two_current_verdicts_by_one_reviewer_are_refused(annotated, db, wipe, tmp_path):
+    records = lines(dump())
+    claim = next(c for r in records for c in r["claims"] if c["statement"] == "A disputed claim")
+    for v in claim["verdicts"]:
+        v["superseded_at"] = None
+    number = next(i for i, r in enumerate(records, 1) if claim in r["claims"])
+    path = tmp_path / "bad.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), "utf-8")
+    wipe()
+    with pytest.raises(NativeImportError) as exc:
+        import_native(path)
+    db.session.rollback()
+    assert str(exc.value) == f"line {number}: claim {claim['uid']}: two current verdicts by one reviewer"
