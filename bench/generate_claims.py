@@ -50,27 +50,36 @@ def _lead():
 
 
 def _spots(rng: random.Random, claims: int, post_id: int | None) -> list[dict]:
-    """Distinct (unit, start, end) places on words, spread over the comments (or one post)."""
+    """Places on words (6+ letters) of comments and bodies drawn at random from the whole corpus
+    (or one post), so claims spread over the posts the way reviewers would spread them."""
     from sqlalchemy import select
     from workbench.corpus.models import Comment, Post
     from workbench.extensions import db
     stmt = select(Comment.id, Comment.post_id, Comment.text).order_by(Comment.id)
-    if post_id is not None:
-        stmt = stmt.where(Comment.post_id == post_id)
-    units = [(r.post_id, r.id, r.text) for r in db.session.execute(stmt)]
     bodies = select(Post.id, Post.body).order_by(Post.id)
     if post_id is not None:
+        stmt = stmt.where(Comment.post_id == post_id)
         bodies = bodies.where(Post.id == post_id)
+    units = [(r.post_id, r.id, r.text) for r in db.session.execute(stmt)]
     units += [(r.id, None, r.body) for r in db.session.execute(bodies)]
-    words = []
-    for post, comment, text in units:
-        words.extend((post, comment, m.start(), m.end(), m.group(0)) for m in re.finditer(r"[A-Za-z]{6,}", text))
-        if len(words) > claims * 4 and post_id is None:
-            break
-    if not words:
-        raise SystemExit("no text to put claims on: import a corpus first")
-    picked = rng.sample(words, claims) if claims <= len(words) else [rng.choice(words) for _ in range(claims)]
-    return [{"post_id": p, "comment_id": c, "start": s, "end": e, "exact": x} for p, c, s, e, x in picked]
+    words: dict[int, list] = {}
+    out, seen, tries = [], set(), 0
+    while len(out) < claims:
+        tries += 1
+        if not units or tries > 100 * claims + 10000 and not out:
+            raise SystemExit("no text to put claims on: import a corpus first")
+        n = rng.randrange(len(units))
+        post, comment, text = units[n]
+        if n not in words:
+            words[n] = [(m.start(), m.end(), m.group(0)) for m in re.finditer(r"[A-Za-z]{6,}", text)]
+        if not words[n]:
+            continue
+        start, end, exact = rng.choice(words[n])
+        if (n, start) in seen and tries < 20 * claims:
+            continue                      # distinct places first; repeats only on a small text
+        seen.add((n, start))
+        out.append({"post_id": post, "comment_id": comment, "start": start, "end": end, "exact": exact})
+    return out
 
 
 def _ratings(rng: random.Random, n: int) -> list[str]:
