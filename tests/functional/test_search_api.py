@@ -100,9 +100,12 @@ def test_index_current_after_import(login, seeded, db, tmp_path):
 def test_hostile_queries_never_fail(login, seeded, q):
     c = login("reviewer")
     resp = c.get("/api/v1/search", query_string={"q": q})
-    assert resp.status_code == 200
-    assert set(resp.get_json()) >= {"items", "total"}
-    assert c.get("/search", query_string={"q": q}).status_code == 200
+    # A NUL byte may be refused up front (400) where the database cannot hold one; never a 500.
+    expected = (200, 400) if "\x00" in q else (200,)
+    assert resp.status_code in expected
+    if resp.status_code == 200:
+        assert set(resp.get_json()) >= {"items", "total"}
+    assert c.get("/search", query_string={"q": q}).status_code in expected
 
 
 def test_search_page_and_openapi(login, seeded):
