@@ -1,5 +1,6 @@
 """Tasks: creation rules, named transitions that refuse illegal moves, versions, cancel/restore,
 bulk assignment (round-robin, by weight, filters, idempotence) and each claim checked by N reviewers."""
+import pytest
 from sqlalchemy import select
 
 from tests.unit.review.helpers import PHRASES, first_post, make_claim
@@ -181,3 +182,16 @@ def test_board_pages_bulk_forms_and_reassign(login, seeded, db):
     assert r.status_code == 302
     page = lead.get("/team").get_data(as_text=True)
     assert "<svg" in page and "Tasks done and created per week" in page and rita.user.username in page
+
+
+@pytest.mark.parametrize("bad", [[], {}, "1", 1.5, None, True, 4])
+def test_task_fields_of_the_wrong_shape_are_refused_not_crashed(login, seeded, db, bad):
+    lead, rita = login("lead"), login("reviewer")
+    post = first_post(db)
+    body = {"kind": "annotate_post", "post_id": post.id, "assignee_id": rita.user.id}
+    for field in ("priority", "due_date", "assignee_id", "post_id", "notes", "kind"):
+        resp = lead.post("/api/v1/tasks", json={**body, field: bad})
+        assert resp.status_code in (201, 409, 422), (field, bad, resp.status_code)
+    for field in ("reviewers", "per_claim", "post_ids", "weights", "priority", "title"):
+        resp = lead.post("/api/v1/tasks/bulk/checks", json={"reviewers": [rita.user.id], field: bad})
+        assert resp.status_code in (200, 201, 422), (field, bad, resp.status_code)

@@ -76,7 +76,7 @@ def _ints(data: dict, key: str) -> list[int] | None:
 
 def _priority(data: dict, default=2) -> int:
     value = data.get("priority", default)
-    if isinstance(value, bool) or value not in services.PRIORITIES:
+    if isinstance(value, bool) or not isinstance(value, int) or value not in services.PRIORITIES:
         _bad("priority", "1 (high), 2 (normal) or 3 (low)")
     return value
 
