@@ -75,6 +75,13 @@ ROUTES: dict[str, Rule] = {
     "POST api.clear_flag": L, "POST api.adjudicate": L, "POST api.reopen": L,
     "GET api.agreement_figures": L, "GET api.get_blind_review": R,
     "PUT api.put_blind_review": Rule(A.min, body={"blind_review": True}),
+    # search, check-worthy suggestions, the same claim elsewhere
+    "GET search.index": R, "GET api.search": R,
+    "GET api.post_suggestions": R, "POST api.accept_suggestion": R, "POST api.dismiss_suggestion": R,
+    "GET api.show_suggestions_setting": R, "PUT api.show_suggestions_setting": Rule(A.min, body={"value": False}),
+    "POST api.matches": R, "GET api.claim_appearances": R,
+    # exports (every role may export what it may read)
+    "GET exports.index": R, "GET exports.download": R, "GET api.api_export": R,
     # tasks
     "GET tasks.my_queue": R, "GET tasks.board": L, "GET tasks.team": L,
     "POST tasks.move_task": own(L, args={"action": "start"}), "POST tasks.bulk": L, "POST tasks.reassign": L,
@@ -203,6 +210,14 @@ def _walk(app, db, tmp_path, _tables, only=None):
             if method != "GET" and (allowed or after != before):
                 walk.reset()
     return checked, failures
+
+
+def test_every_route_has_a_row(app):
+    keys = route_keys(app)
+    missing = sorted(set(keys) - set(ROUTES))
+    stale = sorted(set(ROUTES) - set(keys))
+    assert not missing, "routes without a row in ROUTES (tests/security/test_authorization.py): " + ", ".join(missing)
+    assert not stale, "rows in ROUTES for routes that no longer exist: " + ", ".join(stale)
 
 
 def test_authorization_matrix(app, db, tmp_path, _tables):
