@@ -231,3 +231,26 @@ def test_openapi_lists_claim_routes(login):
     for path in ("/claims", "/claims/{claim_id}", "/claims/{claim_id}/verdict", "/posts/{post_id}/claims",
                  "/posts", "/posts/{post_id}"):
         assert path in spec["paths"], path
+
+
+def test_editing_two_fields_is_one_version_step(login, corpus):
+    post, reply = corpus
+    c = login()
+    claim = c.post("/api/v1/claims", json=claim_body(post, reply)).get_json()
+    data = c.patch(f"/api/v1/claims/{claim['id']}",
+                   json={"version": 1, "statement": "Both fields", "category": "other"}).get_json()
+    assert data["version"] == 2 and data["category"] == "other"
+
+
+def test_history_respects_blind_review(login, corpus):
+    post, reply = corpus
+    a, b = login(), login()
+    claim = a.post("/api/v1/claims", json=claim_body(post, reply,
+                                                     verdict={"rating": "true", "rationale": "secret"})).get_json()
+    events = b.get(f"/api/v1/claims/{claim['id']}/history").get_json()["items"]
+    verdict_events = [e for e in events if e["entity"] == "verdict"]
+    assert verdict_events and all(e["after"] is None for e in verdict_events)
+    assert "secret" not in str(events)
+    b.put(f"/api/v1/claims/{claim['id']}/verdict", json={"rating": "false"})
+    events = b.get(f"/api/v1/claims/{claim['id']}/history").get_json()["items"]
+    assert "secret" in str(events)

@@ -105,7 +105,8 @@ def post_claims(post_id: int):
 @bp.get("/claims/<int:claim_id>/history")
 def claim_history(claim_id: int):
     services.get_claim(claim_id, current_user)
-    return jsonify(items=[history_json(e) for e in history(claim_id)])
+    hidden = presenters.load_claims([claim_id], current_user)[0]["verdicts_hidden"]
+    return jsonify(items=visible_history(claim_id, hidden))
 
 
 @bp.get("/categories")
@@ -117,6 +118,20 @@ def history(claim_id: int) -> list[AuditEvent]:
     from sqlalchemy.orm import joinedload
     return list(db.session.scalars(select(AuditEvent).where(AuditEvent.claim_id == claim_id)
                                    .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id)))
+
+
+BLIND_ENTITIES = ("verdict", "flag", "discussion", "discussion_post")
+
+
+def visible_history(claim_id: int, verdicts_hidden: bool) -> list[dict]:
+    """The claim's audit events; under blind review the events about other reviewers' views
+    keep who and when but not what they said, as the verdicts themselves are withheld."""
+    events = [history_json(e) for e in history(claim_id)]
+    if verdicts_hidden:
+        for e in events:
+            if e["entity"] in BLIND_ENTITIES:
+                e["before"] = e["after"] = e["reason"] = None
+    return events
 
 
 def history_json(e: AuditEvent) -> dict:

@@ -132,7 +132,8 @@ def update_claim(actor, claim: Claim, data: dict) -> Claim:
             raise ValidationError("statement must not be empty.", field="statement")
         claim.statement = statement
     if category_value is not None:
-        claim.category = resolve_category(category_value)
+        with db.session.no_autoflush:  # one UPDATE, one version step, for both fields
+            claim.category = resolve_category(category_value)
     if claim_snapshot(claim) == before:
         return claim
     _save_versioned(claim)

@@ -14,7 +14,7 @@ from ..errors import Conflict, ValidationError
 from ..extensions import db
 from ..permissions import Permission, can, require
 from . import presenters, schemas, services
-from .api import history, history_json
+from .api import visible_history
 from .models import Category, Rating
 from .spans import unit_text
 
@@ -80,14 +80,7 @@ def _render_claim(claim_id: int, status: int = 200, edit_form=None, conflict=Non
 
 
 def _history(claim_id: int, verdicts_hidden: bool) -> list[dict]:
-    """The claim's audit events; under blind review the verdict events keep who and when but
-    not the rating or rationale, as the verdicts themselves are withheld."""
-    events = [history_json(e) for e in history(claim_id)]
-    if verdicts_hidden:
-        for e in events:
-            if e["entity"] == "verdict":
-                e["before"] = e["after"] = None
-    return events
+    return visible_history(claim_id, verdicts_hidden)
 
 
 def _failed(claim_id: int, exc) -> tuple:
