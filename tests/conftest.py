@@ -46,17 +46,30 @@ def db_url(tmp_path_factory):
     return url
 
 
+FTS5_SHADOWS = ("_data", "_idx", "_content", "_docsize", "_config")
+
+
+def fts5_tables(conn) -> list[str]:
+    """SQLite FTS5 virtual tables (the search index of migration 0002)."""
+    if conn.dialect.name != "sqlite":
+        return []
+    return [r[0] for r in conn.execute(text(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%USING fts5%'"))]
+
+
 @pytest.fixture(scope="session")
 def _tables(db_url):
     engine = create_engine(db_url)
-    names = [t for t in inspect(engine).get_table_names() if t != "alembic_version"]
     with engine.connect() as conn:
+        fts = fts5_tables(conn)
         categories = conn.execute(text("SELECT name, position FROM category")).all()
+    skip = set(fts) | {f + s for f in fts for s in FTS5_SHADOWS} | {"alembic_version"}
+    names = [t for t in inspect(engine).get_table_names() if t not in skip]
     engine.dispose()
-    return names, categories
+    return names, categories, fts
 
 
-def _empty_database(engine, names, categories) -> None:
+def _empty_database(engine, names, categories, fts=()) -> None:
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
@@ -64,6 +77,10 @@ def _empty_database(engine, names, categories) -> None:
             conn.execute(text("PRAGMA defer_foreign_keys=ON"))
             for n in names:
                 conn.execute(text(f'DELETE FROM "{n}"'))
+            # The FTS5 index's shadow tables are never emptied row by row (that corrupts the
+            # index); the triggers have already removed every row, 'delete-all' resets the rest.
+            for f in fts:
+                conn.execute(text(f"INSERT INTO \"{f}\" (\"{f}\") VALUES ('delete-all')"))
         conn.execute(text("INSERT INTO category (name, position) VALUES (:name, :position)"),
                      [dict(name=n, position=p) for n, p in categories])
 

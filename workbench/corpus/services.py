@@ -13,6 +13,7 @@ from sqlalchemy import insert, select, update
 
 from ..db import utcnow
 from ..extensions import db
+from ..search.backends import index_paused_for_import
 from .models import Comment, Post
 from .parser import CorpusFormatError, ParsedPost, parse_bytes
 
@@ -62,7 +63,11 @@ def collect_files(paths: Iterable[str | Path]) -> list[Path]:
 
 def import_paths(paths: Iterable[str | Path], progress: Callable[[int, int, int], None] | None = None
                  ) -> ImportReport:
-    files = collect_files(paths)
+    with index_paused_for_import():   # the full-text index: in bulk at the end, not per row
+        return _import_files(collect_files(paths), progress)
+
+
+def _import_files(files: list[Path], progress) -> ImportReport:
     report = ImportReport()
     seen: dict[str, str] = {}   # slug -> content hash, within this run
     done = 0

@@ -41,6 +41,17 @@ def _foreign_keys_off(conn):
     conn.exec_driver_sql("BEGIN")
 
 
+@contextmanager
+def _keep_triggers(conn, name):
+    """A SQLite table rebuild (batch_alter_table) drops the table's triggers (0002's full-text
+    index triggers among them): put them back as they were."""
+    triggers = [] if conn.dialect.name != "sqlite" else [r[0] for r in conn.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (name,))]
+    yield
+    for sql in triggers:
+        conn.exec_driver_sql(sql)
+
+
 def upgrade():
     conn = op.get_bind()
     with _foreign_keys_off(conn):
@@ -56,14 +67,15 @@ def _add_uids(conn):
         for start in range(0, len(ids), 1000):
             conn.execute(table.update().where(table.c.id == sa.bindparam("row_id")),
                          [{"row_id": i, "uid": uuid4().hex} for i in ids[start:start + 1000]])
-        with op.batch_alter_table(name) as batch:
+        with _keep_triggers(conn, name), op.batch_alter_table(name) as batch:
             batch.alter_column("uid", existing_type=sa.String(length=32), nullable=False)
             batch.create_unique_constraint(f"uq_{name}_uid", ["uid"])
 
 
 def downgrade():
-    with _foreign_keys_off(op.get_bind()):
+    conn = op.get_bind()
+    with _foreign_keys_off(conn):
         for name in reversed(TABLES):
-            with op.batch_alter_table(name) as batch:
+            with _keep_triggers(conn, name), op.batch_alter_table(name) as batch:
                 batch.drop_constraint(f"uq_{name}_uid", type_="unique")
                 batch.drop_column("uid")

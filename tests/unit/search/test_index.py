@@ -1,0 +1,89 @@
+"""The stored full-text index (migration 0002): kept current by the database, survives the
+table rebuilds of later revisions, and on PostgreSQL is used by the search queries."""
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, select, text
+
+from workbench import create_app
+from workbench.corpus.models import Post
+from workbench.search.backends import FTS_TEXT
+
+FTS5 = ("fts_post", "fts_comment", "fts_claim", "fts_source", "fts_discussion")
+
+
+def sqlite_only(db):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite FTS5 index")
+
+
+def integrity(conn):
+    for name in FTS5:   # raises if the index disagrees with its table
+        conn.execute(text(f"INSERT INTO {name} ({name}, rank) VALUES ('integrity-check', 1)"))
+
+
+def test_every_table_has_its_triggers_at_head(db):
+    sqlite_only(db)
+    triggers = {r[0] for r in db.session.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))}
+    assert {f"{f}_{s}" for f in FTS5 for s in ("ai", "ad", "au")} <= triggers
+
+
+def test_index_matches_tables_after_import_claims_and_edits(login, seeded, db):
+    sqlite_only(db)
+    c = login("reviewer")
+    post = db.session.scalar(select(Post).order_by(Post.id))
+    start = post.body.index(post.body.split()[0])
+    exact = post.body[start:start + 20]
+    resp = c.post("/api/v1/claims", json={"post_id": post.id, "comment_id": None, "start": start,
+                                          "end": start + len(exact), "exact": exact,
+                                          "statement": "Wombats ran probation", "category": "reoffending"})
+    assert resp.status_code == 201
+    claim = resp.get_json()
+    assert c.patch(f"/api/v1/claims/{claim['id']}", json={"version": 1, "statement": "Numbats"}).status_code == 200
+    db.session.commit()
+    assert db.session.execute(text("SELECT count(*) FROM fts_post")).scalar() == \
+        db.session.execute(text("SELECT count(*) FROM post")).scalar()
+    integrity(db.session.connection())
+    assert db.session.execute(text("SELECT rowid FROM fts_claim WHERE fts_claim MATCH 'numbat'")).scalars().all() \
+        == [claim["id"]]
+    assert db.session.execute(text("SELECT count(*) FROM fts_claim WHERE fts_claim MATCH 'wombat'")).scalar() == 0
+    # Nothing is left paused by the import.
+    assert db.session.execute(text("SELECT count(*) FROM search_index_paused")).scalar() == 0
+
+
+def test_upgrade_indexes_existing_rows_and_keeps_triggers_through_0004(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x", "TESTING": True,
+                      "INSTANCE_PATH": str(tmp_path / "instance")})
+    with app.app_context():
+        upgrade(revision="0001")
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO user (id, username, display_name, password_hash, role, active, created_at) "
+                              "VALUES (1, 'u', '', 'x', 'reviewer', 1, '2020-01-01')"))
+            conn.execute(text("INSERT INTO post (id, slug, date, title, body, comment_count, source_name, content_hash, "
+                              "imported_at) VALUES (1, 's', '2020-01-01', 'Quokka', 'reoffending body', 0, '', 'h', "
+                              "'2020-01-01')"))
+        upgrade()
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT rowid FROM fts_post WHERE fts_post MATCH 'reoffend'")).scalar() == 1
+            conn.execute(text("INSERT INTO claim (id, uid, post_id, statement, category_id, created_by_id, created_at, "
+                              "updated_at, version) VALUES (7, 'a', 1, 'bandicoot', 1, 1, '2020-01-01', "
+                              "'2020-01-01', 1)"))
+            # claim was rebuilt by 0004: its trigger must still be there
+            assert conn.execute(text("SELECT rowid FROM fts_claim WHERE fts_claim MATCH 'bandicoot'")).scalar() == 7
+            integrity(conn)
+        engine.dispose()
+        from workbench.extensions import db
+        db.engine.dispose()
+
+
+def test_postgresql_queries_use_the_gin_indexes(db):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL GIN indexes")
+    db.session.execute(text("SET LOCAL enable_seqscan = off"))
+    for kind, (table, expr) in FTS_TEXT.items():
+        plan = "\n".join(r[0] for r in db.session.execute(text(
+            f"EXPLAIN SELECT id FROM {table} WHERE to_tsvector('english', {expr}) @@ phraseto_tsquery('english', 'x')")))
+        index = "ix_discussion_post_fts" if kind == "discussion" else f"ix_{table}_fts"
+        assert index in plan, plan
+    db.session.rollback()
