@@ -1,5 +1,6 @@
 """One exception family for the workbench, and the one place that turns it into responses."""
 from flask import jsonify, render_template, request
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 
@@ -79,6 +80,14 @@ def register_error_handlers(app) -> None:
         if exc.code == 400 and "CSRF" in (exc.description or ""):
             code = "csrf_failed"
         return error_response(exc.code or 500, code, exc.description or exc.name)
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(exc: IntegrityError):
+        # A unique index refused a write that raced another one (two windows, two workers):
+        # the user's change was not applied, and trying again against fresh data is the fix.
+        db.session.rollback()
+        return error_response(409, "conflict", "This change collides with one made at the same moment "
+                              "(or with data that already exists); nothing was saved. Reload and try again.")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

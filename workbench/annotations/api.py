@@ -6,7 +6,7 @@ from sqlalchemy import select
 from ..api import bp
 from ..api.helpers import json_body
 from ..audit import AuditEvent
-from ..db import isoformat
+from ..db import isoformat, write_intent
 from ..errors import NotFound
 from ..extensions import db
 from ..corpus.queries import get_post
@@ -15,6 +15,7 @@ from .models import Source
 
 
 def _claim_response(claim_id: int, status: int = 200):
+    write_intent.set(False)  # the write is committed; reading it back needs no SQLite write lock
     db.session.expire_all()
     items = presenters.load_claims([claim_id], current_user)
     resp = jsonify(items[0])

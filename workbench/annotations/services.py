@@ -4,7 +4,6 @@ Each operation checks permission, checks the invariant, changes rows, writes an 
 and flushes; the caller (a view or a command) commits once. Nothing is deleted.
 """
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import audit
@@ -85,7 +84,7 @@ def create_claim(actor, data: dict) -> Claim:
     for s in sources:
         add_source(actor, claim, s)
     if verdict:
-        set_verdict(actor, claim, verdict)
+        set_verdict(actor, claim, verdict, fresh=True)
     return claim
 
 
@@ -198,27 +197,24 @@ def current_verdict(claim_id: int, reviewer_id: int) -> Verdict | None:
         Verdict.claim_id == claim_id, Verdict.reviewer_id == reviewer_id, Verdict.superseded_at.is_(None)))
 
 
-def set_verdict(actor, claim: Claim, verdict: schemas.VerdictIn) -> Verdict:
-    """The actor's own verdict; the previous one stays as history."""
+def set_verdict(actor, claim: Claim, verdict: schemas.VerdictIn, fresh: bool = False) -> Verdict:
+    """The actor's own verdict; the previous one stays as history. `fresh`: the claim was just
+    created, so there is no previous verdict to look up. Two windows racing to replace the same
+    verdict meet the one-current-verdict unique index: the loser gets 409 (errors.py)."""
     require(actor, Permission.VERDICT)
     if claim.retracted_at:
         raise Conflict("The claim is retracted; restore it first.")
-    previous = current_verdict(claim.id, actor.id)
+    previous = None if fresh else current_verdict(claim.id, actor.id)
     if previous and previous.rating == verdict.rating and previous.rationale == verdict.rationale:
         return previous
     now = utcnow()
-    try:
-        with db.session.begin_nested():
-            if previous:
-                previous.superseded_at = now
-                db.session.flush()
-            row = Verdict(claim=claim, reviewer_id=actor.id, rating=verdict.rating,
-                          rationale=verdict.rationale, created_at=now)
-            db.session.add(row)
-            db.session.flush()
-    except IntegrityError:
-        raise Conflict("Your verdict on this claim was changed at the same moment from another "
-                       "window. Reload and try again.", field="verdict")
+    if previous:
+        previous.superseded_at = now
+        db.session.flush()  # the old row leaves the unique index before the new one enters
+    row = Verdict(claim=claim, reviewer_id=actor.id, rating=verdict.rating,
+                  rationale=verdict.rationale, created_at=now)
+    db.session.add(row)
+    db.session.flush()
     audit.record(actor, "verdict", row.id, "update" if previous else "create", claim_id=claim.id,
                  before={"rating": previous.rating.value, "rationale": previous.rationale} if previous else None,
                  after={"rating": row.rating.value, "rationale": row.rationale})
