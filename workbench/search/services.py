@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import url_for
-from sqlalchemy import select
+from sqlalchemy import select, text
 from werkzeug.routing import BuildError
 
 from ..annotations.models import Category, Claim, ClaimSpan, Source, Verdict
@@ -20,9 +20,10 @@ from ..permissions import Permission, can, require
 from ..review.models import DiscussionPost
 from ..settings import get_flag
 from . import query as query_mod
-from .backends import backend
+from .backends import RANK_WINDOW, backend
 
 KINDS = ("post", "comment", "claim", "source", "discussion")
+CORPUS_KINDS = ("post", "comment")   # the backends apply the date range to these themselves
 STATUSES = ("no_verdict", "agreed", "disputed", "adjudicated")
 PER_PAGE, MAX_PER_PAGE = 20, 100
 
@@ -98,25 +99,36 @@ def _url(endpoint: str, fallback: str, anchor: str | None = None, **values) -> s
     return base + (f"#{anchor}" if anchor else "")
 
 
+def _in(ids) -> str:
+    """An IN list of whole numbers written into the SQL (they are ints from the index): with
+    thousands of hits, binding each as a parameter cost more than the queries themselves."""
+    return ", ".join(str(int(i)) for i in ids) or "NULL"
+
+
+def _rows(sql: str, **types) -> list:
+    return db.session.execute(text(sql).columns(**types)).all()
+
+
 def _places(hits) -> dict:
     """Where each hit lives: post, comment, claim, date, and the claims that bear on it."""
     ids = {k: [h.id for h in hits if h.kind == k] for k in KINDS}
-    source_claim = dict(db.session.execute(select(Source.id, Source.claim_id).where(Source.id.in_(ids["source"]))).all()) if ids["source"] else {}
-    disc_claim = dict(db.session.execute(select(DiscussionPost.id, DiscussionPost.claim_id)
-                                         .where(DiscussionPost.id.in_(ids["discussion"]))).all()) if ids["discussion"] else {}
+    source_claim = dict(_rows(f"SELECT id, claim_id FROM source WHERE id IN ({_in(ids['source'])})")) \
+        if ids["source"] else {}
+    disc_claim = dict(_rows(f"SELECT id, claim_id FROM discussion_post WHERE id IN ({_in(ids['discussion'])})")) \
+        if ids["discussion"] else {}
     claim_ids = set(ids["claim"]) | set(source_claim.values()) | set(disc_claim.values())
-    claim_post = dict(db.session.execute(select(Claim.id, Claim.post_id).where(Claim.id.in_(claim_ids))).all()) if claim_ids else {}
-    comments = {c.id: c for c in db.session.execute(select(Comment.id, Comment.post_id, Comment.path)
-                                                   .where(Comment.id.in_(ids["comment"])))} if ids["comment"] else {}
+    claim_post = dict(_rows(f"SELECT id, post_id FROM claim WHERE id IN ({_in(claim_ids)})")) if claim_ids else {}
+    comments = {c.id: c for c in _rows(f"SELECT id, post_id, path FROM comment WHERE id IN ({_in(ids['comment'])})")} \
+        if ids["comment"] else {}
     post_ids = set(ids["post"]) | {c.post_id for c in comments.values()} | set(claim_post.values())
-    posts = {p.id: p for p in db.session.execute(select(Post.id, Post.date, Post.title).where(Post.id.in_(post_ids)))} if post_ids else {}
+    posts = {p.id: p for p in _rows(f"SELECT id, date, title FROM post WHERE id IN ({_in(post_ids)})",
+                                    date=Post.__table__.c.date.type)} if post_ids else {}
     # Claims appearing in the hit posts and comments (for the claim filters).
     unit_claims: dict[tuple, set] = {}
     if ids["post"] or ids["comment"]:
-        rows = db.session.execute(select(ClaimSpan.post_id, ClaimSpan.comment_id, ClaimSpan.claim_id)
-                                  .join(Claim, Claim.id == ClaimSpan.claim_id)
-                                  .where(ClaimSpan.retracted_at.is_(None), Claim.retracted_at.is_(None),
-                                         (ClaimSpan.post_id.in_(ids["post"])) | (ClaimSpan.comment_id.in_(ids["comment"]))))
+        rows = _rows("SELECT s.post_id, s.comment_id, s.claim_id FROM claim_span AS s JOIN claim AS c ON c.id = s.claim_id "
+                     "WHERE s.retracted_at IS NULL AND c.retracted_at IS NULL AND "
+                     f"(s.post_id IN ({_in(ids['post'])}) OR s.comment_id IN ({_in(ids['comment'])}))")
         for post_id, comment_id, claim_id in rows:
             unit_claims.setdefault((post_id, comment_id), set()).add(claim_id)
     out = {}
@@ -205,19 +217,50 @@ def search(viewer, q: str, filters: Filters | None = None, page: int = 1, per_pa
     if query.empty:
         return result
     engine = backend()
-    hits = engine.match(query, filters.kinds)
-    places = _places(hits)
-    facts = _claim_facts({c for p in places.values() for c in p["claims"]}, viewer, filters)
-    reviewer_id = _reviewer_id(filters.reviewer) if filters.reviewer else None
-    kept = [h for h in hits if (h.kind, h.id) in places and _keep(places[(h.kind, h.id)], filters, facts, reviewer_id)]
-    # Explicit order: rank, then newest post, then kind and id, so equal ranks page stably.
-    kept.sort(key=lambda h: (-round(h.rank, 9), -places[(h.kind, h.id)]["date"].toordinal(), KINDS.index(h.kind), h.id))
+    # Filters that keep only units with some claim keep a small, unknown share of the hits: rank
+    # every match for them, not just the newest window (backends.RANK_WINDOW); has_claims=0
+    # keeps most of the window. The date range is applied inside the index query.
+    narrowing = filters.category or filters.status or filters.reviewer or filters.has_claims
+    window = None if narrowing else RANK_WINDOW
+    hits = engine.match(query, filters.kinds, window=window, dates=(filters.date_from, filters.date_to))
+    lo, hi = (page - 1) * per_page, page * per_page
+    if filters.needs_claims:
+        places = _places(hits)
+        facts = _claim_facts({c for p in places.values() for c in p["claims"]}, viewer, filters)
+        reviewer_id = _reviewer_id(filters.reviewer) if filters.reviewer else None
+        kept = [h for h in hits if (h.kind, h.id) in places and _keep(places[(h.kind, h.id)], filters, facts, reviewer_id)]
+        kept.sort(key=lambda h: _order(h, places))
+        page_hits = kept[lo:hi]
+    else:
+        # Without claim filters a post or comment hit is always shown (the backend applied the
+        # date range to them), so only the claim-side hits are placed and filtered up front and
+        # the thousands of corpus hits are placed only if they reach the page (or tie with it).
+        corpus = [h for h in hits if h.kind in CORPUS_KINDS]
+        others = [h for h in hits if h.kind not in CORPUS_KINDS]
+        places = _places(others)
+        kept = corpus + [h for h in others if (h.kind, h.id) in places and _keep(places[(h.kind, h.id)], filters, {}, None)]
+        kept.sort(key=lambda h: -round(h.rank, 9))
+        page_hits = []
+        if lo < len(kept):
+            a, b = lo, min(hi, len(kept)) - 1      # widen to whole groups of equal rank
+            while a > 0 and round(kept[a - 1].rank, 9) == round(kept[lo].rank, 9):
+                a -= 1
+            while b + 1 < len(kept) and round(kept[b + 1].rank, 9) == round(kept[b].rank, 9):
+                b += 1
+            segment = kept[a:b + 1]
+            places.update(_places([h for h in segment if (h.kind, h.id) not in places]))
+            segment.sort(key=lambda h: _order(h, places))
+            page_hits = segment[lo - a: hi - a]
     result.total = len(kept)
-    page_hits = kept[(page - 1) * per_page: page * per_page]
     if page_hits:
         engine.snippets(query, page_hits)
     result.items = [_item(h, places[(h.kind, h.id)]) for h in page_hits]
     return result
+
+
+def _order(h, places) -> tuple:
+    """Explicit order: rank, then newest post, then kind and id, so equal ranks page stably."""
+    return (-round(h.rank, 9), -places[(h.kind, h.id)]["date"].toordinal(), KINDS.index(h.kind), h.id)
 
 
 def _item(h, place) -> dict:

@@ -87,3 +87,18 @@ def test_postgresql_queries_use_the_gin_indexes(db):
         index = "ix_discussion_post_fts" if kind == "discussion" else f"ix_{table}_fts"
         assert index in plan, plan
     db.session.rollback()
+
+
+def test_rank_window_counts_after_the_date_range(login, seeded, db, monkeypatch):
+    """Common words are ranked over the newest RANK_WINDOW matches per kind; a date range is
+    applied first, so an old range still finds its posts and comments."""
+    from workbench.search import services
+    c = login("reviewer")
+    full = c.get("/api/v1/search?q=probation&kind=post,comment&per_page=100").get_json()
+    monkeypatch.setattr(services, "RANK_WINDOW", 2)
+    small = c.get("/api/v1/search?q=probation&kind=post,comment&per_page=100").get_json()
+    if db.engine.dialect.name == "sqlite":   # PostgreSQL ranks every match
+        assert small["total"] == 4 < full["total"]
+    oldest = min(i["date"] for i in full["items"])
+    old = c.get(f"/api/v1/search?q=probation&kind=post,comment&date_to={oldest}").get_json()
+    assert old["total"] >= 1 and all(i["date"] <= oldest for i in old["items"])
