@@ -4,6 +4,7 @@ the same services as the JSON API."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -45,7 +46,11 @@ class CategoryForm(FlaskForm):
 
 
 def span_contexts(spans: list[dict]) -> list[dict]:
-    """Each span with the words around it and a link to it on the post page."""
+    """Each appearance with the words around it, its post and date and a link to it on the post
+    page, the first appearance (by post date) first."""
+    posts = {p.id: p for p in db.session.scalars(select(Post).where(Post.id.in_({s["post_id"] for s in spans})))}
+    spans = sorted(spans, key=lambda s: (posts[s["post_id"]].date, s["post_id"], s["comment_path"] is not None,
+                                         s["comment_path"] or "", s["start"]))
     out = []
     for s in spans:
         text = unit_text(s["post_id"], s["comment_id"])
@@ -55,7 +60,8 @@ def span_contexts(spans: list[dict]) -> list[dict]:
                     "clipped_before": s["start"] > CONTEXT_CHARS,
                     "clipped_after": s["end"] + CONTEXT_CHARS < len(text),
                     "href": url_for("corpus.post", post_id=s["post_id"]) + "#" + anchor,
-                    "where": f"comment {s['comment_path']}" if s["comment_path"] else "the post"})
+                    "where": f"comment {s['comment_path']}" if s["comment_path"] else "the post",
+                    "post_title": posts[s["post_id"]].title, "post_date": posts[s["post_id"]].date})
     return out
 
 
