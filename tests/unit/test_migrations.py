@@ -6,7 +6,8 @@ from workbench.extensions import db as _db
 
 
 # Objects that exist only in the migrations by design: the full-text index of 0002 (SQLite FTS5
-# tables and their shadow tables, PostgreSQL GIN expression indexes). Nothing else is ignored.
+# tables, their shadow tables and the import's pause table; PostgreSQL's generated search_tsv
+# columns and their GIN indexes). Nothing else is ignored.
 _FTS5 = ("fts_post", "fts_comment", "fts_claim", "fts_source", "fts_discussion")
 SEARCH_OBJECTS = {("table", n + s) for n in _FTS5 for s in ("", "_data", "_idx", "_content", "_docsize", "_config")} | \
     {("table", "search_index_paused")} | \
@@ -14,6 +15,8 @@ SEARCH_OBJECTS = {("table", n + s) for n in _FTS5 for s in ("", "_data", "_idx",
 
 
 def _include_name(name, type_, parent_names):
+    if type_ == "column" and name == "search_tsv":
+        return parent_names.get("table_name") not in ("post", "comment", "claim", "source", "discussion_post")
     return (type_, name) not in SEARCH_OBJECTS
 
 
