@@ -24,11 +24,12 @@ from .query import Query
 
 OPEN, CLOSE = "\x02", "\x03"
 MAX_HITS = 5000
-# Ranking costs per matching row (SQLite's bm25 about 3 µs, PostgreSQL's ts_rank_cd far more, as
-# it recomputes to_tsvector), so a word found in 100,000 comments would take 60 ms to rank in
-# full on SQLite and seconds on PostgreSQL. By default only the RANK_WINDOW most recently imported matches of
-# each kind (highest ids, after the date range) are ranked and returned; a rarer word or phrase
-# is ranked over all its matches. window=None ranks every match (up to MAX_HITS per kind).
+# Ranking costs per matching row (SQLite's bm25 about 3 µs), and so does every hit the service
+# then looks up, so a word found in 100,000 comments would take hundreds of ms in full. By
+# default only the RANK_WINDOW most recently imported matches of each kind (highest ids, after
+# the date range) are ranked and returned; a rarer word or phrase is ranked over all its
+# matches. window=None ranks every match (up to MAX_HITS per kind): the service asks for it
+# when a claim filter will keep only a few of the hits.
 RANK_WINDOW = 500
 # Rows of each kind whose post lies in a date range (the date filter, applied inside the index
 # query so the window holds only rows that can be shown).
