@@ -39,15 +39,15 @@ def review_state(claim_ids: list[int]) -> dict[int, dict]:
     state = {cid: {"verdicts": [], "flags": [], "adjudication": None} for cid in claim_ids}
     if not claim_ids:
         return state
-    for v in db.session.scalars(select(Verdict).where(Verdict.claim_id.in_(claim_ids),
-                                                      Verdict.superseded_at.is_(None)).order_by(Verdict.id)):
+    # Rows (column attributes only), not ORM objects: this runs for every claim on a page.
+    for v in db.session.execute(select(*Verdict.__table__.c).where(
+            Verdict.claim_id.in_(claim_ids), Verdict.superseded_at.is_(None)).order_by(Verdict.id)):
         state[v.claim_id]["verdicts"].append(v)
-    for f in db.session.scalars(select(Flag).where(Flag.claim_id.in_(claim_ids), Flag.cleared_at.is_(None))
-                                .order_by(Flag.id)):
+    for f in db.session.execute(select(*Flag.__table__.c).where(
+            Flag.claim_id.in_(claim_ids), Flag.cleared_at.is_(None)).order_by(Flag.id)):
         state[f.claim_id]["flags"].append(f)
-    for a in db.session.scalars(select(Adjudication).where(Adjudication.claim_id.in_(claim_ids),
-                                                          Adjudication.reopened_at.is_(None))
-                                .order_by(Adjudication.id)):
+    for a in db.session.execute(select(*Adjudication.__table__.c).where(
+            Adjudication.claim_id.in_(claim_ids), Adjudication.reopened_at.is_(None)).order_by(Adjudication.id)):
         state[a.claim_id]["adjudication"] = a
     for s in state.values():
         s["status"] = derive([v.rating for v in s["verdicts"]], len(s["flags"]), s["adjudication"] is not None)
