@@ -52,6 +52,6 @@ def browser_login(live_server, make_user, db):
         page.fill("#username", username)
         page.fill("#password", "correct horse")
         page.click("button[type=submit]")
-        page.wait_for_url(live_server + "/")
+        page.wait_for_url(live_server + "/queue")  # a reviewer lands on their queue
         return user
     return do

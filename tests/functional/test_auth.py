@@ -54,7 +54,7 @@ def test_login_rejects_offsite_next(make_user, app):
     token = c.fetch_csrf("/login")
     resp = c.c.post("/login?next=https://evil.example/", data={"username": "nina", "password": "correct horse",
                                                                 "csrf_token": token})
-    assert resp.status_code == 302 and resp.location == "/"
+    assert resp.status_code == 302 and resp.location == "/queue"  # the reviewer's home: their queue
 
 
 def test_login_form_needs_csrf(make_user, app):

@@ -20,6 +20,25 @@ def test_index_newest_first_with_counts(login, seeded):
     assert '<td class="num">31</td>' in html
 
 
+def test_index_shows_claims_and_review_status(login, seeded, db):
+    c = login()
+    pid = post_id(db, "End of an Era")
+    body = db.session.scalar(select(Post.body).where(Post.id == pid))
+    for exact in (body[:10], body[20:30]):
+        start = body.index(exact)
+        c.post("/api/v1/claims", json={"post_id": pid, "comment_id": None, "start": start, "end": start + len(exact),
+                                       "exact": exact, "statement": exact, "category": "other",
+                                       "verdict": {"rating": "true"}})
+    other = login()
+    cid = c.get(f"/api/v1/posts/{pid}/claims").get_json()["items"][0]["id"]
+    other.put(f"/api/v1/claims/{cid}/verdict", json={"rating": "false"})
+    html = c.get("/").get_data(as_text=True)
+    assert "2 claims" in html and "1 disputed" in html and "1 agreed" in html
+    # A third reviewer under blind review sees that there are claims, not how others voted.
+    blind = login().get("/").get_data(as_text=True)
+    assert "2 claims" in blind and "disputed" not in blind and "2 awaiting your verdict" in blind
+
+
 def test_index_filters_and_pages(login, seeded, app):
     c = login()
     html = c.get("/?year=2019").get_data(as_text=True)
@@ -105,4 +124,4 @@ def test_query_count_does_not_grow_with_comments(login, seeded, db, query_counte
     assert counts[f"/api/v1/posts/{small}"] == counts[f"/api/v1/posts/{large}"] <= 5
     with query_counter() as q:
         c.get("/")
-    assert q["n"] <= 6
+    assert q["n"] <= 10  # session, user, count, page, years; claims per post and their review state

@@ -141,3 +141,30 @@ def post_claim_ids(post_id: int, include_retracted: bool = False) -> list[int]:
             seen.add(r.claim_id)
             ordered.append(r.claim_id)
     return ordered
+
+
+def post_review_summary(post_ids: list[int], viewer) -> dict[int, dict]:
+    """Per post on the index: how many live claims, and how many in each review status as this
+    viewer may see it (blind review applies). Four queries for a page of posts."""
+    summary = {pid: {"claims": 0} for pid in post_ids}
+    if not post_ids:
+        return summary
+    pairs = db.session.execute(
+        select(ClaimSpan.post_id, ClaimSpan.claim_id).distinct()
+        .join(Claim, Claim.id == ClaimSpan.claim_id)
+        .where(ClaimSpan.post_id.in_(post_ids), ClaimSpan.retracted_at.is_(None),
+               Claim.retracted_at.is_(None))).all()
+    state = review_state(sorted({cid for _, cid in pairs}))
+    viewer = getattr(viewer, "_get_current_object", lambda: viewer)()
+    blind_on = get_flag("blind_review")
+    sees_all = viewer is not None and can(viewer, Permission.SEE_ALL_VERDICTS)
+    for pid, cid in pairs:
+        st = state[cid]
+        status = st["status"].value
+        mine = any(v.reviewer_id == getattr(viewer, "id", None) for v in st["verdicts"])
+        if blind_on and not sees_all and not mine and status in ("agreed", "disputed"):
+            status = "blind"
+        row = summary[pid]
+        row["claims"] += 1
+        row[status] = row.get(status, 0) + 1
+    return summary

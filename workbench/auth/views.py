@@ -1,7 +1,7 @@
 """Log in and out, the account page (password, API tokens) and the admin's user list."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
@@ -21,7 +21,8 @@ def _safe_next(target: str | None) -> str:
     if target and not parts.scheme and not parts.netloc and target.startswith("/") \
             and not target.startswith("//"):
         return target
-    return url_for("corpus.index")
+    # A reviewer's home is their queue of tasks; the corpus is one click away in the top bar.
+    return url_for("tasks.my_queue") if "tasks.my_queue" in current_app.view_functions else url_for("corpus.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])

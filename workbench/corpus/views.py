@@ -2,7 +2,7 @@
 from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
-from ..annotations.presenters import load_claims, post_claim_ids
+from ..annotations.presenters import load_claims, post_claim_ids, post_review_summary
 
 from . import queries
 
@@ -21,7 +21,9 @@ def _int_arg(name: str, default=None):
 def index():
     year, q = _int_arg("year"), (request.args.get("q") or "").strip()
     page = queries.list_posts(_int_arg("page", 1), current_app.config["POSTS_PER_PAGE"], year, q or None)
-    return render_template("corpus/index.html", page=page, years=queries.post_years(), year=year, q=q)
+    review = post_review_summary([p.id for p in page.items], current_user)
+    return render_template("corpus/index.html", page=page, years=queries.post_years(), year=year, q=q,
+                           review=review)
 
 
 @bp.get("/posts/<int:post_id>")
