@@ -4,13 +4,13 @@ Each operation checks permission, checks the invariant, changes rows, writes an 
 and flushes; the caller (a view or a command) commits once. Nothing is deleted.
 """
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
 from .. import audit
 from ..db import utcnow
 from ..errors import Conflict, NotFound, ValidationError
 from ..extensions import db
 from ..permissions import Permission, can, require
+from ..versioning import check_version, save_versioned
 from . import schemas
 from .models import Category, Claim, ClaimSpan, Source, Verdict
 from .spans import check_span, unit_text
@@ -102,21 +102,11 @@ def attach_span(actor, claim: Claim, data: dict) -> ClaimSpan:
 
 
 def _check_version(claim: Claim, version) -> None:
-    if isinstance(version, bool) or not isinstance(version, int):
-        raise ValidationError("version (a whole number, from your copy of the claim) is required.", field="version")
-    if version != claim.version:
-        raise Conflict(f"The claim was changed by someone else (you edited version {version}, "
-                       f"it is now at version {claim.version}). Reload it and apply your change again.",
-                       field="version", current_version=claim.version)
+    check_version(claim, version, "claim")
 
 
 def _save_versioned(claim: Claim) -> None:
-    claim.updated_at = utcnow()
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise Conflict("The claim was changed by someone else at the same moment. Reload it and "
-                       "apply your change again.", field="version")
+    save_versioned(claim, "claim")
 
 
 def update_claim(actor, claim: Claim, data: dict) -> Claim:

@@ -10,9 +10,8 @@ from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
-from .. import audit
+from .. import audit, versioning
 from ..annotations.models import Claim
 from ..auth.models import User
 from ..corpus.models import Post
@@ -63,20 +62,11 @@ def get_task(task_id: int) -> Task:
 def check_version(task: Task, version, required: bool = True) -> None:
     if version is None and not required:
         return
-    if isinstance(version, bool) or not isinstance(version, int):
-        raise ValidationError("version (a whole number, from your copy of the task) is required.", field="version")
-    if version != task.version:
-        raise Conflict(f"The task was changed by someone else (you edited version {version}, it is now at "
-                       f"version {task.version}). Reload it and apply your change again.",
-                       field="version", current_version=task.version)
+    versioning.check_version(task, version, "task")
 
 
 def _save(task: Task) -> None:
-    task.updated_at = utcnow()
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise Conflict("The task was changed by someone else at the same moment. Reload it.", field="version")
+    versioning.save_versioned(task, "task")
 
 
 def assignable_user(user_id) -> User:
