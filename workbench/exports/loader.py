@@ -9,7 +9,7 @@ import json
 from collections import defaultdict
 from typing import Iterator
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from ..annotations.models import Category, Claim, ClaimSpan, Source, Verdict
@@ -24,6 +24,7 @@ from ..settings import get_flag
 from .filters import ExportOptions, redact
 
 BATCH_POSTS = 100
+BATCH_CLAIMS = 500   # a batch of posts is cut so that it holds at most about this many claims
 CHILD_MODELS = {"span": ClaimSpan, "source": Source, "verdict": Verdict, "flag": Flag,
                 "discussion": DiscussionPost, "adjudication": Adjudication}
 # audit entity_type → which list of the claim holds the entity (its uid is exported, not its id)
@@ -57,9 +58,28 @@ def iter_posts(options: ExportOptions, viewer=None, batch_size: int = BATCH_POST
         if not posts:
             return
         after = (posts[-1].date, posts[-1].slug)
-        yield from _batch(posts, options, blind)
+        for chunk in _by_claims(posts):
+            yield from _batch(chunk, options, blind)
         if len(posts) < batch_size:
             return
+
+
+def _by_claims(posts: list) -> Iterator[list]:
+    """Cut a batch of posts so that each piece holds at most BATCH_CLAIMS claims (a single post
+    with more is its own piece): memory follows the claims in a batch, not the posts."""
+    counts = dict(db.session.execute(select(Claim.post_id, func.count(Claim.id))
+                                     .where(Claim.post_id.in_([p.id for p in posts]))
+                                     .group_by(Claim.post_id)).all())
+    chunk, held = [], 0
+    for p in posts:
+        n = counts.get(p.id, 0)
+        if chunk and held + n > BATCH_CLAIMS:
+            yield chunk
+            chunk, held = [], 0
+        chunk.append(p)
+        held += n
+    if chunk:
+        yield chunk
 
 
 def _blind_rule(viewer):
