@@ -134,6 +134,23 @@ def seeded(app, db):
     return report
 
 
+@pytest.fixture
+def import_dumps(db, tmp_path):
+    """import_dumps({"a.txt": dump_text, …}) writes the dump files, imports them and commits;
+    returns the import report (asserting that every file imported)."""
+    def do(dumps: dict):
+        folder = tmp_path / "dumps"
+        folder.mkdir(exist_ok=True)
+        for name, text in dumps.items():
+            (folder / name).write_text(text, "utf-8")
+        from workbench.corpus.services import import_paths
+        report = import_paths([folder / name for name in dumps])
+        db.session.commit()
+        assert not report.failed, report.summary()
+        return report
+    return do
+
+
 _counter = iter(range(1, 10**6))
 
 

@@ -7,7 +7,6 @@ from sqlalchemy import select
 from workbench.annotations import services
 from workbench.annotations.models import Claim, ClaimSpan
 from workbench.corpus.models import Comment, Post
-from workbench.corpus.services import import_paths
 
 EMOJI_POST = ("Monday 22 October 2018\n\nEmoji test\n\nCRCs were forecasting losses of nearly £300 million, "
               "said the report.\n\n"
@@ -16,10 +15,8 @@ EMOJI_POST = ("Monday 22 October 2018\n\nEmoji test\n\nCRCs were forecasting los
 
 
 @pytest.fixture
-def corpus(db, tmp_path):
-    (tmp_path / "e.txt").write_text(EMOJI_POST, "utf-8")
-    import_paths([tmp_path / "e.txt"])
-    db.session.commit()
+def corpus(db, import_dumps):
+    import_dumps({"e.txt": EMOJI_POST})
     post = db.session.scalar(select(Post))
     reply = db.session.scalar(select(Comment).where(Comment.path == "1.1"))
     return post, reply

@@ -7,7 +7,6 @@ from sqlalchemy import select
 from workbench.annotations import services
 from workbench.annotations.models import ClaimSpan
 from workbench.corpus.models import Post
-from workbench.corpus.services import import_paths
 from workbench.search.models import SuggestionDismissal
 
 from .test_annotate import select_words
@@ -21,11 +20,8 @@ DUMPS = {
 
 
 @pytest.fixture
-def corpus(db, tmp_path):
-    for name, text in DUMPS.items():
-        (tmp_path / name).write_text(text, "utf-8")
-    import_paths([tmp_path])
-    db.session.commit()
+def corpus(db, import_dumps):
+    import_dumps(DUMPS)
     return {p.title: p for p in db.session.scalars(select(Post))}
 
 

@@ -3,7 +3,6 @@ import pytest
 from sqlalchemy import select
 
 from workbench.corpus.models import Post
-from workbench.corpus.services import import_paths
 
 SCRIPT = '<script>alert("xss")</script>'
 HOSTILE_DUMP = (f"Wednesday 6 March 2019\n\nHostile {SCRIPT} quokka\n\nThe quokka budget was £5m {SCRIPT} "
@@ -12,10 +11,8 @@ HOSTILE_DUMP = (f"Wednesday 6 March 2019\n\nHostile {SCRIPT} quokka\n\nThe quokk
 
 
 @pytest.fixture
-def hostile(db, tmp_path):
-    (tmp_path / "h.txt").write_text(HOSTILE_DUMP, "utf-8")
-    import_paths([tmp_path / "h.txt"])
-    db.session.commit()
+def hostile(db, import_dumps):
+    import_dumps({"h.txt": HOSTILE_DUMP})
     return db.session.scalar(select(Post))
 
 

@@ -4,7 +4,6 @@ from sqlalchemy import select
 
 from workbench.audit import AuditEvent
 from workbench.corpus.models import Comment, Post
-from workbench.corpus.services import import_paths
 from workbench.search.models import ClaimFigure, SuggestionDismissal
 
 DUMPS = {
@@ -20,12 +19,8 @@ DUMPS = {
 
 
 @pytest.fixture
-def corpus(db, tmp_path):
-    for name, text in DUMPS.items():
-        (tmp_path / name).write_text(text, "utf-8")
-    report = import_paths([tmp_path])
-    db.session.commit()
-    assert not report.failed
+def corpus(db, import_dumps):
+    import_dumps(DUMPS)  # asserts that every file imported
     posts = {p.title: p for p in db.session.scalars(select(Post))}
     comments = {c.post_id: c for c in db.session.scalars(select(Comment))}
     return posts, comments

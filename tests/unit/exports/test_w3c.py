@@ -11,7 +11,6 @@ from sqlalchemy import select
 from tests.unit.exports.builders import body
 from workbench.annotations import services
 from workbench.corpus.models import Comment, Post
-from workbench.corpus.services import import_paths
 from workbench.exports import w3c
 from workbench.exports.filters import ExportOptions
 from workbench.exports.services import export
@@ -83,10 +82,8 @@ def test_the_harness_catches_a_broken_annotation(annotated):
     assert failures(both, "annotations/annotationMusts.test")
 
 
-def test_selectors_count_code_points_around_emoji(db, make_user, tmp_path):
-    (tmp_path / "e.txt").write_text(EMOJI_POST, "utf-8")
-    import_paths([tmp_path / "e.txt"])
-    db.session.commit()
+def test_selectors_count_code_points_around_emoji(db, make_user, import_dumps):
+    import_dumps({"e.txt": EMOJI_POST})
     post = db.session.scalar(select(Post))
     reply = db.session.scalar(select(Comment).where(Comment.path == "1.1"))
     user = make_user("reviewer", "emoji")
