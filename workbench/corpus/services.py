@@ -13,9 +13,10 @@ from sqlalchemy import insert, select, update
 
 from ..db import utcnow
 from ..extensions import db
-from ..search.backends import index_paused_for_import
+from ..search.bulk import search_index_in_bulk
 from .models import Comment, Post
-from .parser import CorpusFormatError, ParsedPost, parse_bytes
+from .parser import ParsedPost
+from .reading import read_batches
 
 BATCH_FILES = 400
 
@@ -61,28 +62,24 @@ def collect_files(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def import_paths(paths: Iterable[str | Path], progress: Callable[[int, int, int], None] | None = None
-                 ) -> ImportReport:
-    with index_paused_for_import():   # the full-text index: in bulk at the end, not per row
-        return _import_files(collect_files(paths), progress)
+def import_paths(paths: Iterable[str | Path], progress: Callable[[int, int, int], None] | None = None,
+                 parallel: bool | None = None) -> ImportReport:
+    """Import files and folders in the caller's transaction. parallel: parse in a second
+    process (None: when there are many files; see corpus/reading.py)."""
+    with search_index_in_bulk() as index_batch:   # the full-text index: a statement per batch, not per row
+        return _import_files(collect_files(paths), progress, index_batch, parallel)
 
 
-def _import_files(files: list[Path], progress) -> ImportReport:
+def _import_files(files: list[Path], progress, index_batch, parallel) -> ImportReport:
     report = ImportReport()
     seen: dict[str, str] = {}   # slug -> content hash, within this run
     done = 0
-    for start in range(0, len(files), BATCH_FILES):
+    for reads in read_batches(files, BATCH_FILES, parallel):
         batch: list[tuple[ParsedPost, FileResult]] = []
-        for path in files[start:start + BATCH_FILES]:
-            result = FileResult(str(path), "error")
+        for path, parsed, error in reads:
+            result = FileResult(str(path), "error", error)
             report.results.append(result)
-            try:
-                parsed = parse_bytes(path.read_bytes(), str(path))
-            except CorpusFormatError as exc:
-                result.message = f"line {exc.line}: {exc.reason}"
-                continue
-            except OSError as exc:
-                result.message = f"cannot read: {exc.strerror or exc}"
+            if parsed is None:
                 continue
             result.warnings = parsed.warnings
             if parsed.slug in seen:
@@ -94,7 +91,8 @@ def _import_files(files: list[Path], progress) -> ImportReport:
             seen[parsed.slug] = parsed.content_hash
             batch.append((parsed, result))
         _write_batch(batch)
-        done += len(files[start:start + BATCH_FILES])
+        index_batch()
+        done += len(reads)
         if progress:
             progress(done, len(files), report.comments_imported)
     return report
@@ -118,19 +116,47 @@ def _write_batch(batch: list[tuple[ParsedPost, FileResult]]) -> None:
     if not new:
         return
     now = utcnow()
-    # RETURNING the slug and matching on it, rather than sort_by_parameter_order: SQLite then
-    # gets a few multi-row INSERTs instead of one statement per row (import speed).
-    ids = dict(db.session.execute(
-        insert(Post.__table__).returning(Post.slug, Post.id),
-        [dict(slug=p.slug, date=p.date, title=p.title, body=p.body,
-              declared_comment_count=p.declared_comment_count, comment_count=len(p.comments),
-              source_name=Path(p.filename).name, content_hash=p.content_hash, imported_at=now)
-         for p, _ in new],
-    ).all())
-    _insert_comments([(ids[parsed.slug], list(enumerate(parsed.comments))) for parsed, _ in new])
+    post_rows = [dict(slug=p.slug, date=p.date, title=p.title, body=p.body,
+                      declared_comment_count=p.declared_comment_count, comment_count=len(p.comments),
+                      source_name=Path(p.filename).name, content_hash=p.content_hash, imported_at=now)
+                 for p, _ in new]
+    if db.engine.dialect.name == "sqlite":
+        _insert_numbered([p for p, _ in new], post_rows)
+    else:
+        # RETURNING the slug and matching on it, rather than sort_by_parameter_order, keeps the
+        # INSERT batched; each depth of the thread then learns its parents' new ids.
+        ids = dict(db.session.execute(insert(Post.__table__).returning(Post.slug, Post.id), post_rows).all())
+        _insert_comments([(ids[parsed.slug], list(enumerate(parsed.comments))) for parsed, _ in new])
     for parsed, result in new:
         result.status, result.comments = "imported", len(parsed.comments)
         result.message = f"{len(parsed.comments)} comments"
+
+
+COMMENT_INSERT = ("INSERT INTO comment (id, post_id, parent_id, path, position, depth, text) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?)")
+
+
+def _insert_numbered(posts: list[ParsedPost], post_rows: list[dict]) -> None:
+    """SQLite: the import's transaction holds the database's one write lock (BEGIN IMMEDIATE,
+    and the index pause has already written), so no one else can take an id meanwhile: number
+    the rows here from the current maxima, and every reply knows its parent's id before
+    anything is sent. One executemany per table, no RETURNING, plain tuples for the comments
+    (half the time of the depth-by-depth RETURNING inserts; bench/import_bench.py)."""
+    conn = db.session.connection()
+    next_post = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM post").scalar() + 1
+    next_comment = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM comment").scalar() + 1
+    rows = []
+    for parsed, post_row in zip(posts, post_rows):
+        post_row["id"] = post_id = next_post
+        next_post += 1
+        ids: dict[str, int] = {}
+        for pos, c in enumerate(parsed.comments):
+            ids[c.path] = next_comment
+            rows.append((next_comment, post_id, ids.get(c.parent_path) if c.parent_path else None,
+                         c.path, pos, c.depth, c.text))
+            next_comment += 1
+    conn.execute(insert(Post.__table__), post_rows)
+    conn.exec_driver_sql(COMMENT_INSERT, rows)
 
 
 def _insert_comments(items: list[tuple[int, list]], parent_ids: dict | None = None) -> None:
