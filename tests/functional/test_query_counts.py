@@ -134,3 +134,33 @@ def test_creating_a_claim_costs_the_same_on_a_busy_post(db, posts, reviewers, lo
         return box["n"]
     create(small)                                    # warm-up
     assert create(small) == create(large)
+
+
+def test_creating_a_claim_is_a_fixed_small_number_of_statements(db, posts, reviewers, login, query_counter):
+    """POST /api/v1/claims answers from what it wrote: the session user, the category, the text
+    unit, one INSERT per row (claim, span, source, verdict) and one executemany for the audit
+    events; nothing is read back. It was 23 statements (plus two BEGINs) before the fast path."""
+    small, large = posts
+    add_claims(db, reviewers, large, 40)
+    client = login("reviewer")
+
+    def create(post, **extra):
+        c = db.session.scalars(select(Comment).where(Comment.post_id == post.id).order_by(Comment.position)).first()
+        start = c.text.index("19 of 21")
+        body = {"post_id": post.id, "comment_id": c.id, "start": start, "end": start + 8, "exact": "19 of 21",
+                "statement": "A new claim", "category": "reoffending", **extra}
+        with query_counter() as box:
+            resp = client.post("/api/v1/claims", json=body)
+        assert resp.status_code == 201, resp.get_json()
+        return [s for s in box["sql"] if not s.startswith("BEGIN")]
+
+    full = {"sources": [{"url": "https://example.org/new"}], "verdict": {"rating": "false"}}
+    create(small, **full)                            # warm-up
+    sql = create(large, **full)
+    assert len(sql) == 8, sql
+    assert len(create(small, **full)) == 8
+    assert [s.split()[0] for s in sql] == ["SELECT"] * 3 + ["INSERT"] * 5
+    assert sum(s.startswith("INSERT INTO audit_event") for s in sql) == 1   # four events, one executemany
+    # without a verdict, blind review needs the setting: one more SELECT; each extra source one INSERT
+    assert len(create(large)) == 7
+    assert len(create(large, sources=[{"url": "https://a.org/"}, {"url": "https://b.org/"}])) == 9

@@ -27,9 +27,16 @@ def _claim_response(claim_id: int, status: int = 200):
 
 @bp.post("/claims")
 def create_claim():
-    claim = services.create_claim(current_user, json_body())
+    """Answered from the values just written (the same JSON as GET /claims/<id> gives this
+    user), built before the commit so nothing has to be read back after it."""
+    user = current_user._get_current_object()
+    written = services.write_claim(user, json_body())
+    payload = presenters.new_claim_json(written, user)
     db.session.commit()
-    return _claim_response(claim.id, 201)
+    resp = jsonify(payload)
+    resp.status_code = 201
+    resp.headers["Location"] = url_for("api.get_claim", claim_id=written.id)
+    return resp
 
 
 @bp.get("/claims/<int:claim_id>")

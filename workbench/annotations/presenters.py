@@ -11,7 +11,7 @@ from ..extensions import db
 from ..permissions import Permission, can
 from ..settings import get_flag
 from .models import Category, Claim, ClaimSpan, Source
-from .status import Status, review_state
+from .status import Status, derive, review_state
 
 
 def user_json(user) -> dict | None:
@@ -82,6 +82,41 @@ def load_claims(claim_ids: list[int], viewer) -> list[dict]:
             continue
         out.append(claim_json(claim, spans[cid], sources[cid], state[cid], viewer, blind_on, people, sees_all))
     return out
+
+
+class _Values:
+    """Attribute access to a dict of column values, so the row presenters below read them."""
+    __slots__ = ("_d",)
+
+    def __init__(self, d: dict):
+        self._d = d
+
+    def __getattr__(self, name):
+        try:
+            return self._d[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def new_claim_json(written, viewer) -> dict:
+    """The claim create_claim just wrote, exactly as load_claims([id], viewer) would give it
+    once committed (tests/functional/test_claim_fastpath.py compares the two), built from the
+    values written instead of reading them back. A new claim has no flags, no adjudication and
+    at most the author's own verdict; only when the author gave none does blind review need
+    the setting."""
+    viewer = getattr(viewer, "_get_current_object", lambda: viewer)()
+    people = {viewer.id: viewer} if viewer is not None and viewer.id == written.claim["created_by_id"] \
+        else _users({written.claim["created_by_id"]})
+    verdicts = [_Values(written.verdict)] if written.verdict else []
+    state = {"verdicts": verdicts, "flags": [], "adjudication": None,
+             "status": derive([v.rating for v in verdicts], 0, False)}
+    sees_all = viewer is not None and can(viewer, Permission.SEE_ALL_VERDICTS)
+    mine = any(getattr(viewer, "id", None) == v.reviewer_id for v in verdicts)
+    blind_on = False if (mine or sees_all or viewer is None) else get_flag("blind_review")
+    claim = _Values({**written.claim, "category_name": written.category_name})
+    return claim_json(claim, [span_json(_Values(written.span), written.comment_path)],
+                      [source_json(_Values(s), people) for s in written.sources],
+                      state, viewer, blind_on, people, sees_all)
 
 
 def _users(ids) -> dict:

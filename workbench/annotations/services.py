@@ -3,9 +3,14 @@
 Each operation checks permission, checks the invariant, changes rows, writes an audit event
 and flushes; the caller (a view or a command) commits once. Nothing is deleted.
 """
-from sqlalchemy import select
+import json
+from dataclasses import dataclass, field
+from uuid import uuid4
+
+from sqlalchemy import bindparam, insert, select
 
 from .. import audit
+from ..audit import AuditEvent
 from ..db import utcnow
 from ..errors import Conflict, NotFound, ValidationError
 from ..extensions import db
@@ -13,7 +18,7 @@ from ..permissions import Permission, can, require
 from ..versioning import check_version, save_versioned
 from . import schemas
 from .models import Category, Claim, ClaimSpan, Source, Verdict
-from .spans import check_span, unit_text
+from .spans import check_span, unit_row, unit_text
 
 
 def claim_snapshot(claim: Claim) -> dict:
@@ -35,10 +40,30 @@ def resolve_category(value) -> Category:
     else:
         cat = db.session.scalar(stmt.where(Category.name == value.strip()))
     if cat is None:
-        names = ", ".join(db.session.scalars(select(Category.name).where(Category.archived_at.is_(None))
-                                              .order_by(Category.position)))
-        raise ValidationError(f"Unknown category {value!r}; choose one of: {names}.", field="category")
+        _unknown_category(value)
     return cat
+
+
+def _unknown_category(value):
+    names = ", ".join(db.session.scalars(select(Category.name).where(Category.archived_at.is_(None))
+                                          .order_by(Category.position)))
+    raise ValidationError(f"Unknown category {value!r}; choose one of: {names}.", field="category")
+
+
+_cat = Category.__table__.c
+_CATEGORY_BY_ID = select(_cat.id, _cat.name).where(_cat.archived_at.is_(None), _cat.id == bindparam("v"))
+_CATEGORY_BY_NAME = select(_cat.id, _cat.name).where(_cat.archived_at.is_(None), _cat.name == bindparam("v"))
+
+
+def category_row(value):
+    """resolve_category as a row (id, name) from one Core query, for the claim-creation hot path."""
+    if isinstance(value, int):
+        row = db.session.connection().execute(_CATEGORY_BY_ID, {"v": value}).first()
+    else:
+        row = db.session.connection().execute(_CATEGORY_BY_NAME, {"v": value.strip()}).first()
+    if row is None:
+        _unknown_category(value)
+    return row
 
 
 def get_claim(claim_id: int, viewer=None) -> Claim:
@@ -66,26 +91,112 @@ def add_span(actor, claim: Claim, span: schemas.SpanIn) -> ClaimSpan:
     return row
 
 
-def create_claim(actor, data: dict) -> Claim:
+@dataclass
+class NewClaim:
+    """Everything create_claim wrote, as plain values: the API answers from it without reading
+    the claim back (presenters.new_claim_json)."""
+    claim: dict
+    category_name: str
+    span: dict
+    comment_path: str | None
+    sources: list[dict] = field(default_factory=list)
+    verdict: dict | None = None
+
+    @property
+    def id(self) -> int:
+        return self.claim["id"]
+
+
+_INSERT_CLAIM = insert(Claim.__table__)
+_INSERT_SPAN = insert(ClaimSpan.__table__)
+_INSERT_SOURCE = insert(Source.__table__)
+_INSERT_VERDICT = insert(Verdict.__table__)
+_INSERT_AUDIT = insert(AuditEvent.__table__)
+
+
+def _audit_row(actor, entity_type: str, entity_id: int, action: str, at, *, before=None, after=None,
+               claim_id: int | None = None) -> dict:
+    """One audit_event row exactly as audit.record builds it (same JSON encoding), for an
+    executemany of several events at once."""
+    return {"at": at, "actor_id": getattr(actor, "id", None), "entity_type": entity_type,
+            "entity_id": entity_id, "action": action, "claim_id": claim_id, "reason": None,
+            "before": None if before is None else json.dumps(before, sort_keys=True, default=str),
+            "after": None if after is None else json.dumps(after, sort_keys=True, default=str)}
+
+
+def write_claim(actor, data: dict) -> NewClaim:
+    """A new claim on one span, with its sources and the actor's own first verdict.
+
+    The same checks in the same order as ever (permission, shape, category, sources, verdict,
+    then the span against its text), then one INSERT per row and the audit events in one
+    executemany: no ORM unit of work, no read-back. Rows are written in the order the ORM
+    wrote them (claim, span, sources, verdict, audit), so ids and audit order are unchanged."""
     require(actor, Permission.ANNOTATE)
     span = schemas.parse_span(data)
     statement = schemas.parse_statement(data)
-    category = resolve_category(schemas.parse_category(data))
+    category_value = schemas.parse_category(data)
+    db.session.flush()  # anything the caller left pending is written first, as an autoflush did
+    category = category_row(category_value)
     sources = [schemas.parse_source(s, f"sources[{i}]") for i, s in enumerate(schemas.parse_list(data, "sources"))]
     verdict = schemas.parse_verdict(data["verdict"]) if data.get("verdict") is not None else None
-    claim = Claim(post_id=span.post_id, statement=statement, category=category, created_by_id=actor.id)
-    db.session.add(claim)
-    row = add_span(actor, claim, span)
-    db.session.flush()
-    audit.record(actor, "claim", claim.id, "create", after=claim_snapshot(claim), claim_id=claim.id)
-    audit.record(actor, "span", row.id, "create", claim_id=claim.id,
-                 after={"post_id": row.post_id, "comment_id": row.comment_id, "start": row.start,
-                        "end": row.end, "exact": row.exact})
-    for s in sources:
-        add_source(actor, claim, s)
     if verdict:
-        set_verdict(actor, claim, verdict, fresh=True)
-    return claim
+        require(actor, Permission.VERDICT)
+    text, comment_path = unit_row(span.post_id, span.comment_id)
+    prefix, suffix = check_span(text, span.start, span.end, span.exact, span.prefix, span.suffix)
+
+    conn = db.session.connection()
+    now = utcnow()
+    claim = {"uid": uuid4().hex, "post_id": span.post_id, "statement": statement, "category_id": category.id,
+             "created_by_id": actor.id, "created_at": now, "updated_at": now, "version": 1,
+             "retracted_at": None, "retracted_by_id": None, "retract_reason": None}
+    claim["id"] = claim_id = conn.execute(_INSERT_CLAIM, claim).inserted_primary_key[0]
+    span_row = {"uid": uuid4().hex, "claim_id": claim_id, "post_id": span.post_id, "comment_id": span.comment_id,
+                "start": span.start, "end": span.end, "exact": span.exact, "prefix": prefix, "suffix": suffix,
+                "created_by_id": actor.id, "created_at": now, "retracted_at": None}
+    span_row["id"] = conn.execute(_INSERT_SPAN, span_row).inserted_primary_key[0]
+    written = NewClaim(claim=claim, category_name=category.name, span=span_row, comment_path=comment_path)
+    events = [
+        _audit_row(actor, "claim", claim_id, "create", now, claim_id=claim_id,
+                   after={"statement": statement, "category": category.name, "version": 1, "retracted": False}),
+        _audit_row(actor, "span", span_row["id"], "create", now, claim_id=claim_id,
+                   after={"post_id": span.post_id, "comment_id": span.comment_id, "start": span.start,
+                          "end": span.end, "exact": span.exact})]
+    for s in sources:
+        row = {"uid": uuid4().hex, "claim_id": claim_id, "url": s.url, "title": s.title, "publisher": s.publisher,
+               "quote": s.quote, "locator": s.locator, "stance": s.stance, "accessed": s.accessed,
+               "created_by_id": actor.id, "created_at": now, "retracted_at": None}
+        row["id"] = conn.execute(_INSERT_SOURCE, row).inserted_primary_key[0]
+        written.sources.append(row)
+        events.append(_audit_row(actor, "source", row["id"], "create", now, claim_id=claim_id,
+                                 after=source_snapshot(_Row(row))))
+    if verdict:
+        row = {"uid": uuid4().hex, "claim_id": claim_id, "reviewer_id": actor.id, "rating": verdict.rating,
+               "rationale": verdict.rationale, "created_at": now, "superseded_at": None}
+        row["id"] = conn.execute(_INSERT_VERDICT, row).inserted_primary_key[0]
+        written.verdict = row
+        events.append(_audit_row(actor, "verdict", row["id"], "create", now, claim_id=claim_id,
+                                 after={"rating": verdict.rating.value, "rationale": verdict.rationale}))
+    conn.execute(_INSERT_AUDIT, events)
+    return written
+
+
+class _Row:
+    """Attribute access to a dict of column values (what the snapshots and presenters read)."""
+    __slots__ = ("_d",)
+
+    def __init__(self, d: dict):
+        self._d = d
+
+    def __getattr__(self, name):
+        try:
+            return self._d[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def create_claim(actor, data: dict) -> Claim:
+    """write_claim, returning the claim as an ORM object for callers that go on working with it."""
+    return db.session.get(Claim, write_claim(actor, data).id)
 
 
 def attach_span(actor, claim: Claim, data: dict) -> ClaimSpan:
