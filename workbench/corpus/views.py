@@ -1,10 +1,11 @@
 """The post index and the reading page."""
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user
 
-from ..annotations.presenters import load_claims, post_claim_ids, post_review_summary
+from ..annotations.presenters import post_review_summary
+from ..settings import get_flag
 
-from . import queries
+from . import presenters, queries
 
 bp = Blueprint("corpus", __name__)
 NAV_ITEMS = [("corpus.index", "Posts", None)]
@@ -30,6 +31,10 @@ def index():
 def post(post_id: int):
     post = queries.get_post(post_id)
     comments = queries.post_comments(post_id)
-    # The claims payload for the highlights and the side panel: a fixed number of queries.
-    claims = load_claims(post_claim_ids(post_id), current_user)
-    return render_template("corpus/post.html", post=post, comments=comments, claims=claims)
+    # The claims for the highlights and the side panel: a fixed number of queries, narrow rows.
+    claims = presenters.reading_claims(queries.reading_claims(post_id), post_id, current_user,
+                                       get_flag("blind_review"))
+    return render_template("corpus/post.html", post=post, comments=comments, thread=presenters.thread(comments),
+                           claims=claims,
+                           panel=presenters.panel_html(claims, url_for("annotations.claim", claim_id=0)[:-1]),
+                           claims_json=presenters.claims_json(claims))
