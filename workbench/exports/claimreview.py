@@ -14,6 +14,7 @@ from .w3c import unit_url
 
 MEDIA_TYPE = "application/ld+json"
 EXTENSION = "claimreview.json"
+NEEDS = frozenset({"private"})   # from the loader: database ids for its URLs (the "_" keys); see native.NEEDS
 
 
 def review(claim: dict, base: str) -> dict | None:

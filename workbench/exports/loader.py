@@ -1,12 +1,19 @@
 """Reads the corpus for export in batches of posts, a fixed number of queries per batch.
 
-Each post comes out as its native record (a plain dict, the shape of one JSON Lines line);
-keys starting with "_" carry database ids the other formats need for URLs and are never
-written to the native file. Posts are ordered by (date, slug), claims and their parts by
-(created_at, uid), history by (at, id): the same data always comes out in the same order.
+Each post comes out as its native record (a plain dict, the shape of one JSON Lines line).
+With private=True, keys starting with "_" carry database ids the other formats need for URLs;
+they are never written to the native file, which asks for records without them. Posts are
+ordered by (date, slug), claims and their parts by (created_at, uid), history by (at, id): the
+same data always comes out in the same order.
+
+Rows are read as plain Core rows in a fixed column order and unpacked, never as ORM objects:
+nothing is kept in the session's identity map, and a batch costs its queries plus one dict per
+exported object (100,000 claims are about a million rows). A format that does not write the
+thread, the discussion or the history asks the loader not to read them (see services.export).
 """
 import json
 from collections import defaultdict
+from operator import itemgetter
 from typing import Iterator
 
 from sqlalchemy import and_, func, or_, select
@@ -25,12 +32,35 @@ from .filters import ExportOptions, redact
 
 BATCH_POSTS = 100
 BATCH_CLAIMS = 500   # a batch of posts is cut so that it holds at most about this many claims
-CHILD_MODELS = {"span": ClaimSpan, "source": Source, "verdict": Verdict, "flag": Flag,
-                "discussion": DiscussionPost, "adjudication": Adjudication}
 # audit entity_type → which list of the claim holds the entity (its uid is exported, not its id)
 ENTITY_LISTS = {"claim": None, "span": "spans", "claim_span": "spans", "source": "sources",
                 "verdict": "verdicts", "flag": "flags", "discussion": "discussion",
                 "discussion_post": "discussion", "adjudication": "adjudications"}
+
+# The columns read for each part, in the order the loops below unpack them. Every part row
+# starts with (claim_id, created_at, uid, id): grouped by claim, sorted by (created_at, uid).
+POST_COLUMNS = (Post.id, Post.slug, Post.date, Post.title, Post.body, Post.declared_comment_count,
+                Post.source_name, Post.content_hash, Post.imported_at)
+CLAIM_COLUMNS = (Claim.id, Claim.uid, Claim.post_id, Claim.statement, Category.name, Claim.version,
+                 Claim.created_by_id, Claim.created_at, Claim.updated_at, Claim.retracted_at,
+                 Claim.retracted_by_id, Claim.retract_reason)
+PART_COLUMNS = {
+    "spans": (ClaimSpan.post_id, ClaimSpan.comment_id, ClaimSpan.start, ClaimSpan.end, ClaimSpan.exact,
+              ClaimSpan.prefix, ClaimSpan.suffix, ClaimSpan.created_by_id, ClaimSpan.retracted_at),
+    "sources": (Source.url, Source.title, Source.publisher, Source.quote, Source.locator, Source.stance,
+                Source.accessed, Source.created_by_id, Source.retracted_at),
+    "verdicts": (Verdict.reviewer_id, Verdict.rating, Verdict.rationale, Verdict.superseded_at),
+    "flags": (Flag.created_by_id, Flag.reason, Flag.cleared_at, Flag.cleared_by_id),
+    "discussion": (DiscussionPost.author_id, DiscussionPost.body),
+    "adjudications": (Adjudication.lead_id, Adjudication.rating, Adjudication.reasoning, Adjudication.reopened_at,
+                      Adjudication.reopened_by_id, Adjudication.reopen_reason),
+}
+PART_MODELS = {"spans": ClaimSpan, "sources": Source, "verdicts": Verdict, "flags": Flag,
+               "discussion": DiscussionPost, "adjudications": Adjudication}
+# where the user ids sit in each part row (after the four leading columns)
+PART_USERS = {"spans": (11,), "sources": (11,), "verdicts": (4,), "flags": (4, 7), "discussion": (4,),
+              "adjudications": (4, 8)}
+_by_time = itemgetter(1, 2)
 
 
 def ts(value) -> str | None:
@@ -38,28 +68,26 @@ def ts(value) -> str | None:
     return None if value is None else value.isoformat(timespec="microseconds") + "Z"
 
 
-def _sorted(rows):
-    return sorted(rows, key=lambda r: (r.created_at, r.uid))
-
-
-def iter_posts(options: ExportOptions, viewer=None, batch_size: int = BATCH_POSTS) -> Iterator[dict]:
-    """Every post the options select, as native records, one batch of posts in memory at a time."""
+def iter_posts(options: ExportOptions, viewer=None, batch_size: int = BATCH_POSTS, *,
+               private: bool = True, thread: bool = True) -> Iterator[dict]:
+    """Every post the options select, as native records, one batch of posts in memory at a time.
+    private: add the "_" keys; thread: read the comments (else every post has an empty list)."""
     after = None
     blind = _blind_rule(viewer)
     while True:
-        stmt = select(Post).order_by(Post.date, Post.slug).limit(batch_size)
+        stmt = select(*POST_COLUMNS).order_by(Post.date, Post.slug).limit(batch_size)
         if options.date_from:
             stmt = stmt.where(Post.date >= options.date_from)
         if options.date_to:
             stmt = stmt.where(Post.date <= options.date_to)
         if after is not None:
             stmt = stmt.where(or_(Post.date > after[0], and_(Post.date == after[0], Post.slug > after[1])))
-        posts = db.session.scalars(stmt).all()
+        posts = db.session.execute(stmt).all()
         if not posts:
             return
-        after = (posts[-1].date, posts[-1].slug)
+        after = (posts[-1][2], posts[-1][1])
         for chunk in _by_claims(posts):
-            yield from _batch(chunk, options, blind)
+            yield from _batch(chunk, options, blind, private, thread)
         if len(posts) < batch_size:
             return
 
@@ -68,11 +96,11 @@ def _by_claims(posts: list) -> Iterator[list]:
     """Cut a batch of posts so that each piece holds at most BATCH_CLAIMS claims (a single post
     with more is its own piece): memory follows the claims in a batch, not the posts."""
     counts = dict(db.session.execute(select(Claim.post_id, func.count(Claim.id))
-                                     .where(Claim.post_id.in_([p.id for p in posts]))
+                                     .where(Claim.post_id.in_([p[0] for p in posts]))
                                      .group_by(Claim.post_id)).all())
     chunk, held = [], 0
     for p in posts:
-        n = counts.get(p.id, 0)
+        n = counts.get(p[0], 0)
         if chunk and held + n > BATCH_CLAIMS:
             yield chunk
             chunk, held = [], 0
@@ -90,27 +118,35 @@ def _blind_rule(viewer):
     return viewer.id
 
 
-def _batch(posts, options: ExportOptions, blind_for) -> Iterator[dict]:
-    ids = [p.id for p in posts]
-    parent = aliased(Comment)
+def _batch(posts, options: ExportOptions, blind_for, private: bool, thread: bool) -> Iterator[dict]:
+    ids = [p[0] for p in posts]
     comments = defaultdict(list)
-    for c, parent_path in db.session.execute(
-            select(Comment, parent.path).outerjoin(parent, parent.id == Comment.parent_id)
-            .where(Comment.post_id.in_(ids)).order_by(Comment.post_id, Comment.position)):
-        text = redact(c.text) if options.redact_emails else c.text
-        comments[c.post_id].append({"path": c.path, "parent": parent_path, "text": text, "_id": c.id})
+    if thread:
+        parent = aliased(Comment)
+        mask = redact if options.redact_emails else None
+        for post_id, path, parent_path, text, comment_id in db.session.execute(
+                select(Comment.post_id, Comment.path, parent.path, Comment.text, Comment.id)
+                .outerjoin(parent, parent.id == Comment.parent_id)
+                .where(Comment.post_id.in_(ids)).order_by(Comment.post_id, Comment.position)):
+            c = {"path": path, "parent": parent_path, "text": mask(text) if mask else text}
+            if private:
+                c["_id"] = comment_id
+            comments[post_id].append(c)
     claim_ids = list(db.session.scalars(select(Claim.id).where(Claim.post_id.in_(ids))))
     claims = defaultdict(list)
-    for claim in load_claims(claim_ids, options, blind_for):
+    for post_id, claim in _records(claim_ids, options, blind_for, private):
         if _matches(claim, options):
-            claims[claim["_post_id"]].append(claim)
-    for p in posts:
-        if options.filters_claims and not claims[p.id]:
+            claims[post_id].append(claim)
+    for post_id, slug, day, title, body, declared, source_name, content_hash, imported_at in posts:
+        if options.filters_claims and not claims[post_id]:
             continue
-        yield {"slug": p.slug, "date": p.date.isoformat(), "title": p.title, "body": p.body,
-               "declared_comment_count": p.declared_comment_count, "source_name": p.source_name,
-               "content_hash": p.content_hash, "imported_at": ts(p.imported_at),
-               "comments": comments[p.id], "claims": claims[p.id], "_id": p.id}
+        record = {"slug": slug, "date": day.isoformat(), "title": title, "body": body,
+                  "declared_comment_count": declared, "source_name": source_name,
+                  "content_hash": content_hash, "imported_at": ts(imported_at),
+                  "comments": comments[post_id], "claims": claims[post_id]}
+        if private:
+            record["_id"] = post_id
+        yield record
 
 
 def _matches(claim: dict, options: ExportOptions) -> bool:
@@ -126,44 +162,60 @@ def _matches(claim: dict, options: ExportOptions) -> bool:
     return True
 
 
-def load_claims(claim_ids: list[int], options: ExportOptions = ExportOptions(), blind_for=None) -> list[dict]:
+def load_claims(claim_ids: list[int], options: ExportOptions = ExportOptions(), blind_for=None,
+                private: bool = True) -> list[dict]:
     """Native records of these claims (any order in, (created_at, uid) order out), in ten queries."""
+    return [record for _, record in _records(claim_ids, options, blind_for, private)]
+
+
+def _records(claim_ids: list[int], options: ExportOptions, blind_for, private: bool) -> list[tuple[int, dict]]:
+    """(post id, native record) of each claim, in (created_at, uid) order."""
     if not claim_ids:
         return []
-    rows = {name: defaultdict(list) for name in CHILD_MODELS}
-    for name, model in CHILD_MODELS.items():
-        for r in db.session.scalars(select(model).where(model.claim_id.in_(claim_ids))):
-            rows[name][r.claim_id].append(r)
-    claims = db.session.execute(select(Claim, Category.name).join(Category, Category.id == Claim.category_id)
-                                .where(Claim.id.in_(claim_ids))).all()
+    session = db.session
+    want_history = not options.omit_history
+    parts = {}
+    for key, model in PART_MODELS.items():
+        per_claim = defaultdict(list)
+        if key != "discussion" or not options.omit_discussion or want_history:
+            for row in session.execute(select(model.claim_id, model.created_at, model.uid, model.id,
+                                              *PART_COLUMNS[key]).where(model.claim_id.in_(claim_ids))):
+                per_claim[row[0]].append(row)
+        parts[key] = per_claim
+    claims = session.execute(select(*CLAIM_COLUMNS).join(Category, Category.id == Claim.category_id)
+                             .where(Claim.id.in_(claim_ids))).all()
     history = defaultdict(list)
-    if not options.omit_history:
-        for e in db.session.scalars(select(AuditEvent).where(AuditEvent.claim_id.in_(claim_ids))
-                                    .order_by(AuditEvent.at, AuditEvent.id)):
-            history[e.claim_id].append(e)
-    user_ids = {c.created_by_id for c, _ in claims} | {c.retracted_by_id for c, _ in claims}
-    for name, per_claim in rows.items():
-        for group in per_claim.values():
-            for r in group:
-                user_ids |= {getattr(r, f, None) for f in ("created_by_id", "reviewer_id", "author_id",
-                                                           "lead_id", "cleared_by_id", "reopened_by_id")}
-    user_ids |= {e.actor_id for group in history.values() for e in group}
+    if want_history:
+        for row in session.execute(select(AuditEvent.claim_id, AuditEvent.at, AuditEvent.actor_id,
+                                          AuditEvent.entity_type, AuditEvent.entity_id, AuditEvent.action,
+                                          AuditEvent.before, AuditEvent.after, AuditEvent.reason)
+                                   .where(AuditEvent.claim_id.in_(claim_ids))
+                                   .order_by(AuditEvent.at, AuditEvent.id)):
+            history[row[0]].append(row)
+    user_ids = {c[6] for c in claims} | {c[10] for c in claims}
+    for key, per_claim in parts.items():
+        for i in PART_USERS[key]:
+            user_ids.update(r[i] for group in per_claim.values() for r in group)
+    user_ids.update(e[2] for group in history.values() for e in group)
     user_ids.discard(None)
-    names = dict(db.session.execute(select(User.id, User.username).where(User.id.in_(user_ids))).all()) \
+    names = dict(session.execute(select(User.id, User.username).where(User.id.in_(user_ids))).all()) \
         if user_ids else {}
-    locations = _span_locations([s for group in rows["span"].values() for s in group], options)
+    locations = _span_locations(parts["spans"], options)
+    build = _Builder(names, locations, options, blind_for, private)
+    no_rows = ()
     out = []
-    for claim, category in sorted(claims, key=lambda r: (r[0].created_at, r[0].uid)):
-        parts = {name: _sorted(rows[name][claim.id]) for name in CHILD_MODELS}
-        out.append(_claim(claim, category, parts, history[claim.id], names, locations, options, blind_for))
+    for claim in sorted(claims, key=itemgetter(7, 1)):
+        cid = claim[0]
+        groups = {key: sorted(per_claim.get(cid, no_rows), key=_by_time) for key, per_claim in parts.items()}
+        out.append((claim[2], build.claim(claim, groups, history.get(cid, no_rows))))
     return out
 
 
-def _span_locations(spans, options) -> dict:
+def _span_locations(spans: dict, options) -> dict:
     """Post slug and date, comment path and position (and text when redacting) of every span."""
-    post_ids = {s.post_id for s in spans}
-    comment_ids = {s.comment_id for s in spans if s.comment_id}
-    posts = {row[0]: row[1:] for row in db.session.execute(
+    post_ids = {s[4] for group in spans.values() for s in group}
+    comment_ids = {s[5] for group in spans.values() for s in group if s[5]}
+    posts = {row[0]: (row[1], row[2].isoformat()) for row in db.session.execute(
         select(Post.id, Post.slug, Post.date).where(Post.id.in_(post_ids)))} if post_ids else {}
     comments = {}
     if comment_ids:
@@ -172,80 +224,89 @@ def _span_locations(spans, options) -> dict:
     return {"posts": posts, "comments": comments}
 
 
-def _claim(claim, category, parts, history, names, locations, options, blind_for) -> dict:
-    current = [v for v in parts["verdict"] if v.superseded_at is None]
-    open_flags = [f for f in parts["flag"] if f.cleared_at is None]
-    live = [a for a in parts["adjudication"] if a.reopened_at is None]
-    status = derive([v.rating for v in current], len(open_flags), bool(live)).value
-    hidden = blind_for is not None and not live and not any(v.reviewer_id == blind_for for v in current)
-    user = names.get
-    record = {
-        "uid": claim.uid, "statement": claim.statement, "category": category, "status": status,
-        "version": claim.version, "created_by": user(claim.created_by_id), "created_at": ts(claim.created_at),
-        "updated_at": ts(claim.updated_at), "retracted_at": ts(claim.retracted_at),
-        "retracted_by": user(claim.retracted_by_id), "retract_reason": claim.retract_reason,
-        "spans": [_span(s, user, locations, options) for s in parts["span"]],
-        "sources": [{"uid": s.uid, "url": s.url, "title": s.title, "publisher": s.publisher,
-                     "quote": s.quote, "locator": s.locator, "stance": s.stance.value,
-                     "accessed": s.accessed.isoformat() if s.accessed else None,
-                     "created_by": user(s.created_by_id), "created_at": ts(s.created_at),
-                     "retracted_at": ts(s.retracted_at)} for s in parts["source"]],
-        "verdicts": [] if hidden else [
-            {"uid": v.uid, "reviewer": user(v.reviewer_id), "rating": v.rating.value,
-             "rationale": v.rationale, "created_at": ts(v.created_at), "superseded_at": ts(v.superseded_at)}
-            for v in parts["verdict"]],
-        "flags": [] if hidden else [
-            {"uid": f.uid, "created_by": user(f.created_by_id), "reason": f.reason,
-             "created_at": ts(f.created_at), "cleared_at": ts(f.cleared_at),
-             "cleared_by": user(f.cleared_by_id)} for f in parts["flag"]],
-        "adjudications": [
-            {"uid": a.uid, "lead": user(a.lead_id), "rating": a.rating.value, "reasoning": a.reasoning,
-             "created_at": ts(a.created_at), "reopened_at": ts(a.reopened_at),
-             "reopened_by": user(a.reopened_by_id), "reopen_reason": a.reopen_reason}
-            for a in parts["adjudication"]],
-        "_id": claim.id, "_post_id": claim.post_id,
-    }
-    if hidden:
-        record["status"] = "blind" if status in ("agreed", "disputed") else status
-    if not options.omit_discussion:
-        record["discussion"] = [] if hidden else [
-            {"uid": d.uid, "author": user(d.author_id), "body": d.body, "created_at": ts(d.created_at)}
-            for d in parts["discussion"]]
-    if not options.omit_history:
-        record["history"] = [] if hidden else _history(history, claim, parts, user)
-    return record
+class _Builder:
+    """Builds the native record of one claim from its rows (tuples in the column orders above)."""
 
+    def __init__(self, names: dict, locations: dict, options: ExportOptions, blind_for, private: bool):
+        self.user = names.get
+        self.posts, self.comments = locations["posts"], locations["comments"]
+        self.options, self.blind_for, self.private = options, blind_for, private
 
-def _span(s, user, locations, options) -> dict:
-    comment = locations["comments"].get(s.comment_id) if s.comment_id else None
-    exact, prefix, suffix = s.exact, s.prefix, s.suffix
-    if options.redact_emails and comment is not None:
-        text = redact(comment[2])   # re-cut from the masked text, so the quote matches it
-        exact = text[s.start:s.end]
-        prefix = text[max(0, s.start - len(s.prefix)):s.start]
-        suffix = text[s.end:s.end + len(s.suffix)]
-    slug, day = locations["posts"][s.post_id]
-    return {"uid": s.uid, "post": slug, "comment": comment[0] if comment else None,
-            "start": s.start, "end": s.end, "exact": exact, "prefix": prefix, "suffix": suffix,
-            "created_by": user(s.created_by_id), "created_at": ts(s.created_at),
-            "retracted_at": ts(s.retracted_at), "_post_id": s.post_id, "_post_date": day.isoformat(),
-            "_position": -1 if comment is None else comment[1]}
+    def claim(self, row, parts: dict, history) -> dict:
+        (claim_id, uid, post_id, statement, category, version, created_by, created_at, updated_at,
+         retracted_at, retracted_by, retract_reason) = row
+        user, options = self.user, self.options
+        verdicts, flags, adjudications = parts["verdicts"], parts["flags"], parts["adjudications"]
+        current = [v for v in verdicts if v[7] is None]
+        live = any(a[7] is None for a in adjudications)
+        status = derive([v[5] for v in current], sum(1 for f in flags if f[6] is None), live).value
+        hidden = self.blind_for is not None and not live and not any(v[4] == self.blind_for for v in current)
+        record = {
+            "uid": uid, "statement": statement, "category": category, "status": status, "version": version,
+            "created_by": user(created_by), "created_at": ts(created_at), "updated_at": ts(updated_at),
+            "retracted_at": ts(retracted_at), "retracted_by": user(retracted_by), "retract_reason": retract_reason,
+            "spans": [self.span(s) for s in parts["spans"]],
+            "sources": [{"uid": s_uid, "url": url, "title": title, "publisher": publisher, "quote": quote,
+                         "locator": locator, "stance": stance.value,
+                         "accessed": accessed.isoformat() if accessed else None, "created_by": user(by),
+                         "created_at": ts(at), "retracted_at": ts(gone)}
+                        for _, at, s_uid, _, url, title, publisher, quote, locator, stance, accessed, by, gone
+                        in parts["sources"]],
+            "verdicts": [] if hidden else [
+                {"uid": v_uid, "reviewer": user(by), "rating": rating.value, "rationale": rationale,
+                 "created_at": ts(at), "superseded_at": ts(superseded)}
+                for _, at, v_uid, _, by, rating, rationale, superseded in verdicts],
+            "flags": [] if hidden else [
+                {"uid": f_uid, "created_by": user(by), "reason": reason, "created_at": ts(at),
+                 "cleared_at": ts(cleared), "cleared_by": user(cleared_by)}
+                for _, at, f_uid, _, by, reason, cleared, cleared_by in flags],
+            "adjudications": [
+                {"uid": a_uid, "lead": user(lead), "rating": rating.value, "reasoning": reasoning,
+                 "created_at": ts(at), "reopened_at": ts(reopened), "reopened_by": user(reopened_by),
+                 "reopen_reason": reopen_reason}
+                for _, at, a_uid, _, lead, rating, reasoning, reopened, reopened_by, reopen_reason in adjudications],
+        }
+        if self.private:
+            record["_id"] = claim_id
+            record["_post_id"] = post_id
+        if hidden:
+            record["status"] = "blind" if status in ("agreed", "disputed") else status
+        if not options.omit_discussion:
+            record["discussion"] = [] if hidden else [
+                {"uid": d_uid, "author": user(author), "body": text, "created_at": ts(at)}
+                for _, at, d_uid, _, author, text in parts["discussion"]]
+        if not options.omit_history:
+            record["history"] = [] if hidden else self.history(history, claim_id, uid, parts)
+        return record
 
+    def span(self, s) -> dict:
+        _, at, uid, _, post_id, comment_id, start, end, exact, prefix, suffix, by, retracted = s
+        comment = self.comments.get(comment_id) if comment_id else None
+        if self.options.redact_emails and comment is not None:
+            text = redact(comment[2])   # re-cut from the masked text, so the quote matches it
+            exact, prefix, suffix = (text[start:end], text[max(0, start - len(prefix)):start],
+                                     text[end:end + len(suffix)])
+        slug, day = self.posts[post_id]
+        record = {"uid": uid, "post": slug, "comment": comment[0] if comment else None,
+                  "start": start, "end": end, "exact": exact, "prefix": prefix, "suffix": suffix,
+                  "created_by": self.user(by), "created_at": ts(at), "retracted_at": ts(retracted)}
+        if self.private:
+            record["_post_id"] = post_id
+            record["_post_date"] = day
+            record["_position"] = -1 if comment is None else comment[1]
+        return record
 
-def _history(events, claim, parts, user) -> list[dict]:
-    uids = {("claim", claim.id): claim.uid}
-    for key, model_rows in (("spans", parts["span"]), ("sources", parts["source"]), ("verdicts", parts["verdict"]),
-                            ("flags", parts["flag"]), ("discussion", parts["discussion"]),
-                            ("adjudications", parts["adjudication"])):
-        for r in model_rows:
-            uids[(key, r.id)] = r.uid
-    out = []
-    for e in events:
-        kind = ENTITY_LISTS.get(e.entity_type, "?")
-        entity = uids.get(("claim" if kind is None else kind, e.entity_id))
-        out.append({"at": ts(e.at), "actor": user(e.actor_id), "entity_type": e.entity_type, "entity": entity,
-                    "action": e.action, "before": _json(e.before), "after": _json(e.after), "reason": e.reason})
-    return out
+    def history(self, events, claim_id: int, claim_uid: str, parts: dict) -> list[dict]:
+        uids = {("claim", claim_id): claim_uid}
+        for key, rows in parts.items():
+            for r in rows:
+                uids[(key, r[3])] = r[2]
+        user = self.user
+        return [{"at": ts(at), "actor": user(actor), "entity_type": entity_type,
+                 "entity": uids.get(("claim" if (kind := ENTITY_LISTS.get(entity_type, "?")) is None else kind,
+                                     entity_id)),
+                 "action": action, "before": _json(before), "after": _json(after), "reason": reason}
+                for _, at, actor, entity_type, entity_id, action, before, after, reason in events]
 
 
 def _json(value):

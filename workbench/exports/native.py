@@ -4,6 +4,10 @@ from typing import Iterable, Iterator
 
 MEDIA_TYPE = "application/x-ndjson"
 EXTENSION = "jsonl"
+# What this format writes beyond the claims (services.export tells the loader): the thread, the
+# discussion and the history; no "_" keys, so the records need no second pass to strip them.
+NEEDS = frozenset({"thread", "discussion", "history"})
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def public(value):
@@ -21,4 +25,5 @@ def dumps(record: dict) -> str:
 
 def write(posts: Iterable[dict], base_url: str = "") -> Iterator[str]:
     for post in posts:
-        yield dumps(post)
+        # records read without private keys are written as they are; any others are stripped
+        yield dumps(post) if "_id" in post else _encode(post) + "\n"

@@ -1,6 +1,6 @@
 """Export: the chosen format written over the loader's batches, as a stream of text chunks."""
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Callable, Iterator
 
@@ -70,7 +70,12 @@ def export(actor, fmt_key: str, options: ExportOptions, *, base: str | None = No
     if actor is not None:
         require(actor, Permission.EXPORT)
     fmt = get_format(fmt_key)
-    posts = iter_posts(options, actor)
+    needs = fmt.module.NEEDS
+    # Read only what the format writes: the loader skips the thread, the discussion and the
+    # history (the bulk of the rows) for the formats that never look at them.
+    reading = replace(options, omit_discussion=options.omit_discussion or "discussion" not in needs,
+                      omit_history=options.omit_history or "history" not in needs)
+    posts = iter_posts(reading, actor, private="private" in needs, thread="thread" in needs)
     if progress:
         posts = _counting(posts, progress)
     return fmt.module.write(posts, base_url(base))

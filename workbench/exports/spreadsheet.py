@@ -11,6 +11,7 @@ from ..annotations.models import Rating
 
 MEDIA_TYPE = "text/csv"   # Flask adds the charset
 EXTENSION = "csv"
+NEEDS = frozenset(())   # from the loader: nothing beyond the claims; see native.NEEDS
 COLUMNS = ["post", "post_date", "post_title", "location", "quote", "statement", "category", "status",
            "verdicts", "final_verdict", "source_urls", "claim_uid"]
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")

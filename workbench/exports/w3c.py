@@ -16,6 +16,7 @@ from ..annotations.models import Rating
 CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 MEDIA_TYPE = 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"'
 EXTENSION = "w3c.jsonl"
+NEEDS = frozenset({"private"})   # from the loader: database ids for its URLs (the "_" keys); see native.NEEDS
 PAGE_SIZE = 100
 
 
