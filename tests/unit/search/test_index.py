@@ -101,3 +101,55 @@ def test_rank_window_counts_after_the_date_range(login, seeded, db, monkeypatch)
     oldest = min(i["date"] for i in full["items"])
     old = c.get(f"/api/v1/search?q=probation&kind=post,comment&date_to={oldest}").get_json()
     assert old["total"] >= 1 and all(i["date"] <= oldest for i in old["items"])
+
+
+def _dump(title: str, body: str, comments: list[str], day: int = 1) -> str:
+    lines = [f"Monday {day} October 2018", "", title, "", body, "", f"{len(comments)} comments:", ""]
+    for i, text_ in enumerate(comments, 1):
+        lines += [f"  {i}. {text_}", "", "    ReplyDelete", ""]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("probe", [1, 3, 7, 10_000])
+def test_window_is_the_newest_matches_whatever_the_steps(db, import_dumps, monkeypatch, probe):
+    """The window holds exactly the `window` newest matches of each kind (highest ids), however
+    the backend walks to them (PostgreSQL in steps over id ranges, the probe size forced here to
+    reach every step), ranked as when every match is ranked."""
+    from workbench.search import backends
+    from workbench.search.query import parse
+    monkeypatch.setattr(backends.PostgresBackend, "PROBE", probe)
+    comments = [f"comment {i} " + ("the chief inspector said" if i % 3 == 0 else "nothing to see") for i in range(40)]
+    import_dumps({f"p{n}.txt": _dump(f"Post {n}", f"Body {n} mentions the chief inspector.", comments, n + 1)
+                  for n in range(3)})
+    engine = backends.backend()
+    for q in ('"chief inspector"', "chief", "nothing"):
+        everything = engine.match(parse(q), ("post", "comment"), window=None)
+        for window in (1, 5, 14, 500):
+            got = engine.match(parse(q), ("post", "comment"), window=window)
+            for kind in ("post", "comment"):
+                ids = sorted((h.id for h in everything if h.kind == kind), reverse=True)[:window]
+                assert sorted((h.id for h in got if h.kind == kind), reverse=True) == ids, (q, window, kind)
+            ranks = {(h.kind, h.id): h.rank for h in everything}
+            assert all(abs(ranks[(h.kind, h.id)] - h.rank) < 1e-9 for h in got)
+
+
+def test_long_text_snippets_mark_the_match_not_the_first_lookalike(login, import_dumps):
+    """PostgreSQL cuts long texts around the first place the query appears as typed (else the
+    start of its longest word) before ts_headline; where that place holds no match (inspector
+    for inspection), the whole text is used. Both databases: the snippet marks a match and
+    escapes the text."""
+    filler = " ".join(["<b>padding</b> words about other things"] * 60)
+    body = (f"The inspector came. Failings were many. {filler} The prison was inspected and the "
+            f"board found failings. {filler}")
+    import_dumps({"long.txt": _dump("Long post", body, ["An inspection & a <i>report</i>."])})
+    c = login("reviewer")
+    items = c.get("/api/v1/search?q=inspection").get_json()["items"]
+    assert {i["kind"] for i in items} == {"post", "comment"}
+    for item in items:   # (ts_headline drops tags, snippet() escapes them: never raw)
+        assert "<b>" not in item["snippet"] and "<i>" not in item["snippet"], item["snippet"]
+    post = next(i for i in items if i["kind"] == "post")
+    assert "<mark>inspected</mark>" in post["snippet"], post["snippet"]
+    comment = next(i for i in items if i["kind"] == "comment")
+    assert "<mark>inspection</mark>" in comment["snippet"], comment["snippet"]
+    phrase = c.get('/api/v1/search?q="found failings"&kind=post').get_json()["items"]
+    assert len(phrase) == 1 and "<mark>found" in phrase[0]["snippet"], phrase[0]["snippet"]
