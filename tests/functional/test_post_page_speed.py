@@ -217,10 +217,12 @@ def test_thread_nests_every_reply_under_its_parent(seeded, db, login, title):
 def test_thread_helper_closes_deep_chains():
     """A reply of a reply of a reply that is the last of its thread closes all its lists."""
     class C:
-        def __init__(self, id, parent_id):
-            self.id, self.parent_id = id, parent_id
-    comments = [C(1, None), C(2, 1), C(3, 2), C(4, 3), C(5, None), C(6, 5), C(7, 5)]
+        def __init__(self, id, parent_id, path):
+            self.id, self.parent_id, self.path, self.depth, self.text = id, parent_id, path, path.count("."), "t"
+    comments = [C(1, None, "1"), C(2, 1, "1.1"), C(3, 2, "1.1.1"), C(4, 3, "1.1.1.1"), C(5, None, "2"),
+                C(6, 5, "2.1"), C(7, 5, "2.2")]
     rows = presenters.thread(comments)
-    assert [(c.id, n, str(close) if close is not None else None) for c, n, close in rows] == [
+    assert [r[1] for r in rows] == ["c1", "c1-1", "c1-1-1", "c1-1-1-1", "c2", "c2-1", "c2-2"]
+    assert [(r[0], r[5], str(r[6]) if r[6] is not None else None) for r in rows] == [
         (1, 1, None), (2, 1, None), (3, 1, None), (4, 0, "</li></ol></li></ol></li></ol></li>"),
         (5, 2, None), (6, 0, "</li>"), (7, 0, "</li></ol></li>")]

@@ -6,6 +6,7 @@ from markupsafe import Markup, escape
 
 from ..annotations.status import Status, derive
 from ..permissions import Permission, can
+from .models import Comment
 
 
 def post_summary(post) -> dict:
@@ -24,10 +25,11 @@ def post_detail(post, comments) -> dict:
 
 
 def thread(comments) -> list[tuple]:
-    """The comments in page order (each reply under its parent) as (comment, replies, closes):
-    replies is the number of direct replies; closes, for a comment without replies, is the
-    markup that ends it and every list of replies that ends with it. The template prints the
-    tree in one flat loop: a recursive macro call per comment cost more than the text itself."""
+    """The comments (objects or rows with id, parent_id, path, depth, text) in page order, each
+    reply under its parent, as (id, anchor, path, depth, text, replies, closes): replies is the
+    number of direct replies; closes, for a comment without replies, is the markup that ends it
+    and every list of replies that ends with it. The template prints the tree in one flat loop
+    of plain values: a recursive macro call per comment cost more than the text itself."""
     children: dict = {}
     for c in comments:
         children.setdefault(c.parent_id, []).append(c)
@@ -37,14 +39,16 @@ def thread(comments) -> list[tuple]:
         c, level = todo.pop()
         order.append((c, level))
         todo.extend((r, level + 1) for r in reversed(children.get(c.id, ())))
+    anchor = Comment.anchor.fget
     out = []
     for i, (c, level) in enumerate(order):
         replies = len(children.get(c.id, ()))
         if replies:
-            out.append((c, replies, None))
+            closes = None
         else:
             following = order[i + 1][1] if i + 1 < len(order) else 0
-            out.append((c, 0, Markup("</li>" + "</ol></li>" * (level - following))))
+            closes = Markup("</li>" + "</ol></li>" * (level - following))
+        out.append((c.id, anchor(c), c.path, c.depth, c.text, replies, closes))
     return out
 
 # --- the reading page's claims ---------------------------------------------------------------

@@ -53,6 +53,14 @@ def post_comments(post_id: int) -> list[Comment]:
                                    .order_by(Comment.position)))
 
 
+def reading_comments(post_id: int) -> list:
+    """The reading page's comments as plain rows (id, parent_id, path, depth, text), in thread
+    order: the page only prints them, so no ORM objects."""
+    return db.session.connection().execute(
+        select(Comment.id, Comment.parent_id, Comment.path, Comment.depth, Comment.text)
+        .where(Comment.post_id == post_id).order_by(Comment.position)).all()
+
+
 @dataclass
 class ReadingClaims:
     """The rows behind the reading page's claims: plain tuples of the columns the page shows."""
