@@ -1,0 +1,122 @@
+"""The reading page's side panel in Chromium after the speed work (issue 9): the server prints the
+panel from the page's own claims payload and annotate.js renders it again from the same JSON.
+Hostile claim text and source fields show as text in the panel, the detail box and the hover
+card; a javascript: URL (kept by an old import, say) is never a link; the panel is the same with
+and without script; a status filter, a click and j/k still find the claim's words."""
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from workbench.annotations import services
+from workbench.annotations.models import Source
+from workbench.corpus.models import Comment, Post
+
+POST = ("Monday 22 October 2018\n\nPanel test\n\nCRCs were forecasting losses of nearly £300 million, "
+        "said the report.\n\n"
+        "2 comments:\n\n  1. First: 19 of 21 companies failed to meet their reoffending targets.\n\n"
+        "    ReplyDelete\n    Replies\n"
+        "    1. Reply: caseloads rose by 40 per cent.\n\n      Delete\n")
+HOSTILE = '</script><script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> & "q"'
+JS_URL = "javascript:window.__pwned=3"
+
+
+@pytest.fixture
+def claims(db, import_dumps, make_user):
+    import_dumps({"p.txt": POST})
+    post = db.session.scalar(select(Post))
+    first, reply = db.session.scalars(select(Comment).order_by(Comment.position)).all()
+    author = make_user("reviewer")
+
+    def claim(unit, words, statement, **extra):
+        text = unit.text if unit is not None else post.body
+        start = text.index(words)
+        return services.create_claim(author, {
+            "post_id": post.id, "comment_id": unit.id if unit is not None else None, "start": start,
+            "end": start + len(words), "exact": words, "statement": statement, "category": "other", **extra})
+    hostile = claim(None, "£300 million", HOSTILE, verdict={"rating": "false", "rationale": HOSTILE},
+                    sources=[{"url": "https://example.org/?q=<b>&x=\"y\"", "title": HOSTILE, "stance": "refutes"}])
+    plain = claim(first, "19 of 21 companies", "Most companies missed targets", verdict={"rating": "true"})
+    reply_claim = claim(reply, "40 per cent", "Caseloads rose 40%")
+    # A source whose URL the API would refuse today, written straight to the table.
+    db.session.add(Source(claim_id=plain.id, url=JS_URL, title="", created_by_id=author.id))
+    db.session.commit()
+    return post, {"hostile": hostile.id, "plain": plain.id, "reply": reply_claim.id}
+
+
+def watch_dialogs(page: Page) -> list:
+    fired = []
+    page.on("dialog", lambda d: (fired.append(d.message), d.dismiss()))
+    return fired
+
+
+def test_hostile_claim_text_and_sources_render_as_text(page: Page, live_server, browser_login, claims):
+    post, ids = claims
+    fired = watch_dialogs(page)
+    browser_login(page, "lead")
+    page.goto(f"{live_server}/posts/{post.id}")
+    page.wait_for_selector("body[data-annotate=ready]", state="attached")
+    item = page.locator(f'#claim-list .claim-item[data-claim-id="{ids["hostile"]}"]')
+    expect(item.locator(".statement")).to_have_text(HOSTILE)
+    expect(item.locator(".verdicts")).to_have_text("false")
+    item.locator("a.claim-link").click()
+    detail = page.locator("#claim-detail")
+    expect(detail.locator("h3")).to_have_text(HOSTILE)
+    expect(detail.locator(".sources-list li")).to_have_text(f"refutes {HOSTILE}")
+    page.locator(f'mark[data-claims~="{ids["hostile"]}"]').first.hover()
+    expect(page.locator("#claim-card .card-statement")).to_have_text(HOSTILE)
+    # The javascript: source shows as its text and is not a link.
+    page.locator(f'#claim-list a.claim-link[data-claim-id="{ids["plain"]}"]').click()
+    expect(detail.locator(".sources-list li")).to_have_text(f"context {JS_URL}")
+    assert page.locator("a[href^='javascript' i], [href*='javascript:' i], [src*='javascript:' i]").count() == 0
+    assert page.locator("#claims-panel img, #claim-card img, .reader img").count() == 0
+    assert page.locator("script:not([src]):not([type='application/json'])").count() == 0
+    assert page.evaluate("window.__pwned") is None and fired == []
+
+
+def _panel(page: Page) -> list:
+    return page.locator("#claim-list .claim-item").evaluate_all("""els => els.map(li => {
+        const a = li.querySelector('a.claim-link');
+        return [li.dataset.claimId, li.dataset.status, a.getAttribute('href'),
+                Array.from(a.children).map(s => [s.className, s.textContent])];
+    })""")
+
+
+def test_the_panel_is_the_same_with_and_without_script(page: Page, live_server, browser_login, claims, make_user):
+    post, ids = claims
+    lead = browser_login(page, "lead")
+    page.goto(f"{live_server}/posts/{post.id}")
+    page.wait_for_selector("body[data-annotate=ready]", state="attached")
+    scripted = _panel(page)
+    assert [row[0] for row in scripted] == [str(ids["hostile"]), str(ids["plain"]), str(ids["reply"])]
+    assert scripted[0][1:] == ["agreed", f"/claims/{ids['hostile']}", [
+        ["status-badge s-agreed", "verdicts agree"], ["where", "post"], ["statement", HOSTILE], ["verdicts", "false"]]]
+    assert scripted[2][3] == [["status-badge s-no_verdict", "no verdict yet"], ["where", "comment 1.1"],
+                              ["statement", "Caseloads rose 40%"], ["verdicts", "no verdict yet"]]
+    context = page.context.browser.new_context(java_script_enabled=False)
+    try:
+        plain = context.new_page()
+        browser_login(plain, user=lead)
+        plain.goto(f"{live_server}/posts/{post.id}")
+        assert _panel(plain) == scripted
+        expect(plain.locator("#claim-count")).to_have_text("3")
+    finally:
+        context.close()
+
+
+def test_filter_click_and_keys_find_the_words(page: Page, live_server, browser_login, claims):
+    post, ids = claims
+    browser_login(page, "lead")
+    page.goto(f"{live_server}/posts/{post.id}")
+    page.wait_for_selector("body[data-annotate=ready]", state="attached")
+    page.select_option("#status-filter", "no_verdict")
+    expect(page.locator("#claim-list .claim-item:visible")).to_have_count(1)
+    page.locator(f'#claim-list a.claim-link[data-claim-id="{ids["reply"]}"]').click()
+    expect(page.locator(f'mark[data-claims~="{ids["reply"]}"]').first).to_be_focused()
+    expect(page.locator(f'#claim-list .claim-item[data-claim-id="{ids["reply"]}"]')).to_have_class("claim-item selected")
+    page.select_option("#status-filter", "")
+    page.locator("h1").click()
+    page.keyboard.press("j")
+    expect(page.locator(f'mark[data-claims~="{ids["hostile"]}"]').first).to_be_focused()
+    page.keyboard.press("j")
+    expect(page.locator(f'mark[data-claims~="{ids["plain"]}"]').first).to_be_focused()
+    expect(page.locator("#claim-detail h3")).to_have_text("Most companies missed targets")
