@@ -153,3 +153,23 @@ def test_long_text_snippets_mark_the_match_not_the_first_lookalike(login, import
     assert "<mark>inspection</mark>" in comment["snippet"], comment["snippet"]
     phrase = c.get('/api/v1/search?q="found failings"&kind=post').get_json()["items"]
     assert len(phrase) == 1 and "<mark>found" in phrase[0]["snippet"], phrase[0]["snippet"]
+
+
+@pytest.mark.parametrize("wide", [0.0, 2.0])
+def test_date_range_gives_the_same_hits_row_by_row_or_as_a_list(login, seeded, monkeypatch, wide):
+    """SQLite tests the date range of comments row by row when the range is wide, as an id list
+    when narrow (backends.WIDE_DATES): the same hits either way, and the window still counts
+    after the range."""
+    from workbench.search import backends, services
+    c = login("reviewer")
+    monkeypatch.setattr(backends, "WIDE_DATES", wide)
+    everything = c.get("/api/v1/search?q=probation&kind=comment&per_page=100").get_json()["items"]
+    dates = sorted({i["date"] for i in everything})
+    lo, hi = dates[1], dates[-2]
+    want = sorted(i["id"] for i in everything if lo <= i["date"] <= hi)
+    got = c.get(f"/api/v1/search?q=probation&kind=comment&per_page=100&date_from={lo}&date_to={hi}").get_json()
+    assert sorted(i["id"] for i in got["items"]) == want and want
+    monkeypatch.setattr(services, "RANK_WINDOW", 3)
+    small = c.get(f"/api/v1/search?q=probation&kind=comment&date_from={lo}&date_to={hi}").get_json()
+    newest = sorted(want, reverse=True)[:3]
+    assert small["total"] == 3 and sorted((i["id"] for i in small["items"]), reverse=True) == newest
