@@ -140,8 +140,14 @@ def test_rows_and_audit_events_are_what_the_orm_path_wrote(db, corpus, login):
 
 
 def test_refused_claims_write_nothing(db, corpus, login):
+    from workbench.annotations.models import Category
+    from workbench.db import utcnow
     post, reply = corpus
     client = login("reviewer")
+    gone = db.session.scalar(select(Category).where(Category.name != "reoffending").order_by(Category.id))
+    gone.archived_at = utcnow()
+    archived, archived_id = gone.name, gone.id
+    db.session.commit()
     cases = [
         (dict(body(post, reply), exact="20 of 21 companies"), 422, "exact"),
         (dict(body(post, reply), end=10_000), 422, "end"),
@@ -153,6 +159,12 @@ def test_refused_claims_write_nothing(db, corpus, login):
         (dict(body(post, reply), comment_id=reply.id + 1000), 404, "comment_id"),
         (dict(body(post), post_id=post.id + 1000), 404, "post_id"),
         (dict(body(post, reply), post_id=post.id + 1000), 404, "comment_id"),
+        # the category is checked before the span's text, whichever is wrong
+        (dict(body(post, reply), category="astrology", comment_id=reply.id + 1000), 422, "category"),
+        (dict(body(post), category=10**6, post_id=post.id + 1000), 422, "category"),
+        (dict(body(post, reply), comment_id=reply.id + 1000, sources=[{"url": "ftp://x"}]), 422, "sources[0].url"),
+        (dict(body(post, reply), category=archived), 422, "category"),
+        (dict(body(post, reply), category=archived_id), 422, "category"),
     ]
     for data, status, field in cases:
         resp = client.post("/api/v1/claims", json=data)

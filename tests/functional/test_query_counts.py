@@ -137,8 +137,8 @@ def test_creating_a_claim_costs_the_same_on_a_busy_post(db, posts, reviewers, lo
 
 
 def test_creating_a_claim_is_a_fixed_small_number_of_statements(db, posts, reviewers, login, query_counter):
-    """POST /api/v1/claims answers from what it wrote: the session user, the category, the text
-    unit, one INSERT per row (claim, span, source, verdict) and one executemany for the audit
+    """POST /api/v1/claims answers from what it wrote: the session user, the category with the
+    text unit, one INSERT per row (claim, span, source, verdict) and one executemany for the audit
     events; nothing is read back. It was 23 statements (plus two BEGINs) before the fast path."""
     small, large = posts
     add_claims(db, reviewers, large, 40)
@@ -157,13 +157,13 @@ def test_creating_a_claim_is_a_fixed_small_number_of_statements(db, posts, revie
     full = {"sources": [{"url": "https://example.org/new"}], "verdict": {"rating": "false"}}
     create(small, **full)                            # warm-up
     sql = create(large, **full)
-    assert len(sql) == 8, sql
-    assert len(create(small, **full)) == 8
-    assert [s.split()[0] for s in sql] == ["SELECT"] * 3 + ["INSERT"] * 5
+    assert len(sql) == 7, sql
+    assert len(create(small, **full)) == 7
+    assert [s.split()[0] for s in sql] == ["SELECT"] * 2 + ["INSERT"] * 5
     assert sum(s.startswith("INSERT INTO audit_event") for s in sql) == 1   # four events, one executemany
     # without a verdict, blind review needs the setting: one more SELECT; each extra source one INSERT
-    assert len(create(large)) == 7
-    assert len(create(large, sources=[{"url": "https://a.org/"}, {"url": "https://b.org/"}])) == 9
+    assert len(create(large)) == 6
+    assert len(create(large, sources=[{"url": "https://a.org/"}, {"url": "https://b.org/"}])) == 8
 
 
 def test_post_page_queries_do_not_grow_with_flags_adjudications_or_viewers(db, posts, reviewers, make_user, login,

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from uuid import uuid4
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, null, select
 
 from .. import audit
 from ..audit import AuditEvent
@@ -18,7 +18,8 @@ from ..permissions import Permission, can, require
 from ..versioning import check_version, save_versioned
 from . import schemas
 from .models import Category, Claim, ClaimSpan, Source, Verdict
-from .spans import check_span, unit_row, unit_text
+from ..corpus.models import Comment, Post
+from .spans import check_span, unit_text
 
 
 def claim_snapshot(claim: Claim) -> dict:
@@ -50,20 +51,46 @@ def _unknown_category(value):
     raise ValidationError(f"Unknown category {value!r}; choose one of: {names}.", field="category")
 
 
-_cat = Category.__table__.c
-_CATEGORY_BY_ID = select(_cat.id, _cat.name).where(_cat.archived_at.is_(None), _cat.id == bindparam("v"))
-_CATEGORY_BY_NAME = select(_cat.id, _cat.name).where(_cat.archived_at.is_(None), _cat.name == bindparam("v"))
-
-
-def category_row(value):
-    """resolve_category as a row (id, name) from one Core query, for the claim-creation hot path."""
-    if isinstance(value, int):
-        row = db.session.connection().execute(_CATEGORY_BY_ID, {"v": value}).first()
+def _target_statement(by_id: bool, on_comment: bool):
+    """The category and the span's text unit in one Core query: the category row, with the
+    comment (or post) outer-joined on its id, so a missing unit still tells "unknown category"
+    (no row) from "no such comment or post" (a row with the unit's columns NULL)."""
+    cat = Category.__table__.c
+    if on_comment:
+        unit = Comment.__table__
+        cols = (unit.c.id.label("unit_id"), unit.c.post_id.label("unit_post_id"), unit.c.text.label("text"),
+                unit.c.path.label("comment_path"))
     else:
-        row = db.session.connection().execute(_CATEGORY_BY_NAME, {"v": value.strip()}).first()
+        unit = Post.__table__
+        cols = (unit.c.id.label("unit_id"), unit.c.id.label("unit_post_id"), unit.c.body.label("text"),
+                null().label("comment_path"))
+    return (select(cat.id, cat.name, *cols)
+            .select_from(Category.__table__.outerjoin(unit, unit.c.id == bindparam("unit_id")))
+            .where(cat.archived_at.is_(None), (cat.id if by_id else cat.name) == bindparam("category")))
+
+
+_TARGET = {(by_id, on_comment): _target_statement(by_id, on_comment)
+           for by_id in (False, True) for on_comment in (False, True)}
+
+
+def _category_and_unit(category_value, span: schemas.SpanIn):
+    """resolve_category and spans.unit_text for a new claim, in one query: (category row, unit row)."""
+    by_id = isinstance(category_value, int)
+    row = db.session.connection().execute(_TARGET[by_id, span.comment_id is not None], {
+        "category": category_value if by_id else category_value.strip(),
+        "unit_id": span.post_id if span.comment_id is None else span.comment_id}).first()
     if row is None:
-        _unknown_category(value)
+        _unknown_category(category_value)
     return row
+
+
+def _check_unit(row, span: schemas.SpanIn) -> None:
+    """The same answers as spans.unit_text."""
+    if span.comment_id is None:
+        if row.unit_id is None:
+            raise NotFound(f"No post {span.post_id}.", field="post_id")
+    elif row.unit_id is None or row.unit_post_id != span.post_id:
+        raise NotFound(f"Post {span.post_id} has no comment {span.comment_id}.", field="comment_id")
 
 
 def get_claim(claim_id: int, viewer=None) -> Claim:
@@ -136,17 +163,17 @@ def write_claim(actor, data: dict) -> NewClaim:
     statement = schemas.parse_statement(data)
     category_value = schemas.parse_category(data)
     db.session.flush()  # anything the caller left pending is written first, as an autoflush did
-    category = category_row(category_value)
+    target = _category_and_unit(category_value, span)
     sources = [schemas.parse_source(s, f"sources[{i}]") for i, s in enumerate(schemas.parse_list(data, "sources"))]
     verdict = schemas.parse_verdict(data["verdict"]) if data.get("verdict") is not None else None
     if verdict:
         require(actor, Permission.VERDICT)
-    text, comment_path = unit_row(span.post_id, span.comment_id)
-    prefix, suffix = check_span(text, span.start, span.end, span.exact, span.prefix, span.suffix)
+    _check_unit(target, span)
+    prefix, suffix = check_span(target.text, span.start, span.end, span.exact, span.prefix, span.suffix)
 
     conn = db.session.connection()
     now = utcnow()
-    claim = {"uid": uuid4().hex, "post_id": span.post_id, "statement": statement, "category_id": category.id,
+    claim = {"uid": uuid4().hex, "post_id": span.post_id, "statement": statement, "category_id": target.id,
              "created_by_id": actor.id, "created_at": now, "updated_at": now, "version": 1,
              "retracted_at": None, "retracted_by_id": None, "retract_reason": None}
     claim["id"] = claim_id = conn.execute(_INSERT_CLAIM, claim).inserted_primary_key[0]
@@ -154,10 +181,10 @@ def write_claim(actor, data: dict) -> NewClaim:
                 "start": span.start, "end": span.end, "exact": span.exact, "prefix": prefix, "suffix": suffix,
                 "created_by_id": actor.id, "created_at": now, "retracted_at": None}
     span_row["id"] = conn.execute(_INSERT_SPAN, span_row).inserted_primary_key[0]
-    written = NewClaim(claim=claim, category_name=category.name, span=span_row, comment_path=comment_path)
+    written = NewClaim(claim=claim, category_name=target.name, span=span_row, comment_path=target.comment_path)
     events = [
         _audit_row(actor, "claim", claim_id, "create", now, claim_id=claim_id,
-                   after={"statement": statement, "category": category.name, "version": 1, "retracted": False}),
+                   after={"statement": statement, "category": target.name, "version": 1, "retracted": False}),
         _audit_row(actor, "span", span_row["id"], "create", now, claim_id=claim_id,
                    after={"post_id": span.post_id, "comment_id": span.comment_id, "start": span.start,
                           "end": span.end, "exact": span.exact})]

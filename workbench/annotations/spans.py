@@ -4,8 +4,6 @@ Offsets are Unicode code points into one text unit (a post body or one comment),
 W3C TextPositionSelector; the quote with up to 32 characters either side is the
 TextQuoteSelector. Python strings index by code point, so text[start:end] is the quote.
 """
-from sqlalchemy import bindparam, select
-
 from ..errors import InvalidSpan, NotFound
 from ..extensions import db
 from ..corpus.models import Comment, Post
@@ -23,26 +21,6 @@ def unit_text(post_id: int, comment_id: int | None) -> str:
     if comment is None or comment.post_id != post_id:
         raise NotFound(f"Post {post_id} has no comment {comment_id}.", field="comment_id")
     return comment.text
-
-
-_POST_BODY = select(Post.__table__.c.body).where(Post.__table__.c.id == bindparam("id"))
-_COMMENT_TEXT = select(Comment.__table__.c.post_id, Comment.__table__.c.text, Comment.__table__.c.path) \
-    .where(Comment.__table__.c.id == bindparam("id"))
-
-
-def unit_row(post_id: int, comment_id: int | None) -> tuple[str, str | None]:
-    """As unit_text (same checks, same errors), with the comment's thread path, in one Core
-    query that loads no ORM object: the claim-creation hot path reads the text once."""
-    conn = db.session.connection()
-    if comment_id is None:
-        row = conn.execute(_POST_BODY, {"id": post_id}).first()
-        if row is None:
-            raise NotFound(f"No post {post_id}.", field="post_id")
-        return row.body, None
-    row = conn.execute(_COMMENT_TEXT, {"id": comment_id}).first()
-    if row is None or row.post_id != post_id:
-        raise NotFound(f"Post {post_id} has no comment {comment_id}.", field="comment_id")
-    return row.text, row.path
 
 
 def context_of(text: str, start: int, end: int) -> tuple[str, str]:

@@ -7,7 +7,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -122,13 +122,17 @@ def start_session(user: User, user_agent: str = "") -> str:
     return sid
 
 
+# Built once: this runs on every request, and building the statement (and its cache key) each
+# time cost as much as running it.
+_SESSION_USER = (select(User).join(UserSession, UserSession.user_id == User.id)
+                 .where(User.id == bindparam("user_id"), UserSession.sid_hash == bindparam("sid_hash"),
+                        UserSession.ended_at.is_(None), User.active.is_(True)))
+
+
 def session_user(user_id: int, sid: str | None) -> User | None:
     if not sid:
         return None
-    return db.session.scalar(
-        select(User).join(UserSession, UserSession.user_id == User.id)
-        .where(User.id == user_id, UserSession.sid_hash == _digest(sid),
-               UserSession.ended_at.is_(None), User.active.is_(True)))
+    return db.session.scalar(_SESSION_USER, {"user_id": user_id, "sid_hash": _digest(sid)})
 
 
 def end_sessions(user: User, keep_sid: str | None = None) -> None:
@@ -188,9 +192,11 @@ def revoke_token(user: User, token_id: int) -> None:
     db.session.flush()
 
 
+_TOKEN_USER = (select(ApiToken, User).join(User, ApiToken.user_id == User.id)
+               .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None),
+                      User.active.is_(True)))
+
+
 def token_user(secret: str) -> User | None:
-    row = db.session.execute(
-        select(ApiToken, User).join(User, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == _digest(secret), ApiToken.revoked_at.is_(None),
-               User.active.is_(True))).first()
+    row = db.session.execute(_TOKEN_USER, {"token_hash": _digest(secret)}).first()
     return None if row is None else row.User
