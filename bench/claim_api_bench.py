@@ -1,9 +1,11 @@
 """Claim creation over HTTP on loopback: POST /api/v1/claims with a span, a statement, a
 category, one source and a verdict (span check, claim, span, source, verdict, audit events,
-one commit, and the claim read back as JSON), one request at a time against gunicorn
+one commit, and the claim as JSON in the answer), one request at a time against gunicorn
 (1 sync worker) as a logged-in reviewer sending the CSRF header like the pages do.
 
-Latency is measured by the client, connection set-up included.
+Latency is measured by the client, connection set-up included. The SQL statements one such
+request sends (BEGIN not counted) are counted in-process through the Flask test client before
+the server starts: a figure that does not depend on how busy the machine is.
 
     python bench/claim_api_bench.py --claims 500
 """
@@ -41,9 +43,35 @@ def targets(url: str, work: Path, n: int) -> list[dict]:
     return out
 
 
+def statements_per_claim(url: str, work: Path, spot: dict) -> int:
+    """SQL statements sent by one POST /api/v1/claims (after one warm-up), counted on the engine."""
+    import re
+    from sqlalchemy import event
+    app = common.make_app(url, work)
+    client = app.test_client()
+
+    def csrf(path):
+        return re.search(r'<meta name="csrf-token" content="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+    client.post("/login", data={"username": "bench_rita", "password": common.PASSWORD, "csrf_token": csrf("/login")})
+    token = csrf("/account")
+    with app.app_context():
+        from workbench.extensions import db
+        engine = db.engine
+    sent = []
+    event.listen(engine, "before_cursor_execute", lambda conn, cur, statement, *a: sent.append(statement))
+    for i in range(2):
+        sent.clear()
+        resp = client.post("/api/v1/claims", json=common.claim_body(spot, -1 - i), headers={"X-CSRFToken": token})
+        if resp.status_code != 201:
+            raise RuntimeError(f"in-process claim creation failed with {resp.status_code}")
+    engine.dispose()
+    return sum(not s.startswith("BEGIN") for s in sent)
+
+
 def run(url: str | None, work: Path, claims: int, warmup: int, posts: int) -> dict:
     url = prepare(url, work, posts)
     spots = targets(url, work, claims + warmup)
+    statements = statements_per_claim(url, work, spots[0])
     with common.gunicorn(url, work, workers=1) as base:
         client = common.HttpClient(base).login("bench_rita")
         latencies, errors = [], 0
@@ -55,7 +83,8 @@ def run(url: str | None, work: Path, claims: int, warmup: int, posts: int) -> di
                 errors += 1
             elif i >= warmup:
                 latencies.append(elapsed)
-    return {"claims": len(latencies), "errors": errors, **common.summary_ms(latencies)}
+    return {"claims": len(latencies), "errors": errors, "sql_statements_per_claim": statements,
+            **common.summary_ms(latencies)}
 
 
 def main(argv=None) -> int:
