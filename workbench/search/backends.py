@@ -155,18 +155,20 @@ class PostgresBackend:
         in the heap (~10 µs each), and the planner misjudges phrases (it takes `a <-> b` to be
         as rare as a and b independently: 1,500 rows estimated for "chief inspector", 13,500
         found) so it chose the bitmap and spent 180 ms at 10,000 posts. So the corpus tables
-        (post, comment) are searched in steps over id ranges, newest first (_newest); the small
-        claim, source and discussion tables, and every kind when all matches are ranked
-        (window=None) or a date range applies, in one statement as before."""
+        (post, comment) are searched in steps over id ranges, newest first (_newest), for a
+        query of several words or a phrase; the small claim, source and discussion tables, a
+        single word, a date range, or every match ranked (window=None) in one statement."""
         tsq, params = self._tsquery(query)
         if dates and (dates[0] or dates[1]):
             params.update(d0=dates[0] or date.min, d1=dates[1] or date.max)
         hits: list[Hit] = []
         small = []
+        # The planner judges a single word well (its statistics count the common words); with
+        # a date range its own choice is kept too: how dates run along the ids is unknown, so
+        # the steps could end in a bitmap scan of every match.
+        stepped = window and "d0" not in params and sum(len(t) for t in query.terms) > 1
         for kind in kinds:
-            # With a date range the planner's own choice is kept: how dates run along the ids
-            # is unknown, so the steps could end in a bitmap scan of every match.
-            if window and kind in _PG_DATES and "d0" not in params:
+            if stepped and kind in _PG_DATES:
                 hits += self._newest(kind, tsq, params, int(window))
             else:
                 small.append(kind)
@@ -202,14 +204,16 @@ class PostgresBackend:
         The result is the same as one `ORDER BY id DESC LIMIT window` over every match."""
         table = FTS_TEXT[kind][0]
         where = self._where(kind, params)
-        top = db.session.execute(text(f"SELECT max(id) FROM {table}")).scalar()
-        if top is None:
-            return []
         rank = f"SELECT id, ts_rank_cd(search_tsv, qs.q) AS r FROM {table}, (SELECT {tsq} AS q) AS qs WHERE numnode(qs.q) > 0"
-        floor = top - self.PROBE
-        rows = db.session.execute(text(
-            f"{rank} AND id > {floor} AND (search_tsv @@ qs.q) IS TRUE{where} ORDER BY id DESC LIMIT {window}"),
-            params).all()
+        top = f"(SELECT max(id) FROM {table})"
+        got = db.session.execute(text(
+            f"SELECT id, r, {top} FROM ({rank} AND id > {top} - {self.PROBE} AND (search_tsv @@ qs.q) IS TRUE{where} "
+            f"ORDER BY id DESC LIMIT {window}) AS probe"), params).all()
+        rows = [(id_, r) for id_, r, _ in got]
+        last = got[0][2] if got else db.session.execute(text(f"SELECT {top}")).scalar()
+        if last is None:
+            return []
+        floor = last - self.PROBE
         if len(rows) < window and floor > 0 and rows:
             # Enough older ids to hold the rest at the density just seen, and a margin.
             span = int(1.5 * (window - len(rows)) * self.PROBE / len(rows)) + self.PROBE
@@ -239,7 +243,7 @@ class PostgresBackend:
         return (term, word[:5]) if len(word) >= 3 else ("", "")
 
     def snippets(self, query: Query, hits: list[Hit]) -> None:
-        """ts_headline of the page's hits only. A long text is first cut to SLICE around the
+        """ts_headline of the page's hits only. A post's long text is first cut to SLICE around the
         first place the query's longest word or phrase appears as typed (else the start of its
         longest word); a slice where ts_headline marks nothing (that start was there, but not a
         match: inspector for inspection) is done again in full."""
@@ -252,14 +256,18 @@ class PostgresBackend:
             if kind == "post":
                 expr = "body"
             ids = ", ".join(str(int(h.id)) for h in hits if h.kind == kind)
-            cut = (f"CASE WHEN p > 0 AND length(t) > {before + after} "
-                   f"THEN substr(t, greatest(p - {before}, 1), {before + after}) ELSE t END") \
-                if params["typed"] else "t"
-            rows = db.session.execute(text(
-                f"SELECT id, ts_headline('english', {cut}, {tsq}, :opts), {cut} <> t FROM "
-                f"(SELECT id, t, coalesce(nullif(strpos(low, :typed), 0), strpos(low, :stem)) AS p FROM "
-                f"(SELECT id, {expr} AS t, lower({expr}) AS low FROM {table} WHERE id IN ({ids})) AS l) AS s"),
-                params).all()
+            if kind == "post" and params["typed"]:
+                cut = (f"CASE WHEN p > 0 AND length(t) > {before + after} "
+                       f"THEN substr(t, greatest(p - {before}, 1), {before + after}) ELSE t END")
+                rows = db.session.execute(text(
+                    f"SELECT id, ts_headline('english', {cut}, {tsq}, :opts), {cut} <> t FROM "
+                    f"(SELECT id, t, coalesce(nullif(strpos(low, :typed), 0), strpos(low, :stem)) AS p FROM "
+                    f"(SELECT id, {expr} AS t, lower({expr}) AS low FROM {table} WHERE id IN ({ids})) AS l) AS s"),
+                    params).all()
+            else:   # comments, claims, sources and discussion are short: as they are
+                rows = db.session.execute(text(
+                    f"SELECT id, ts_headline('english', {expr}, {tsq}, :opts), false FROM {table} "
+                    f"WHERE id IN ({ids})"), params).all()
             found = {id_: snippet for id_, snippet, _ in rows}
             again = [id_ for id_, snippet, sliced in rows if sliced and OPEN not in snippet]
             if again:

@@ -122,7 +122,7 @@ def test_window_is_the_newest_matches_whatever_the_steps(db, import_dumps, monke
     import_dumps({f"p{n}.txt": _dump(f"Post {n}", f"Body {n} mentions the chief inspector.", comments, n + 1)
                   for n in range(3)})
     engine = backends.backend()
-    for q in ('"chief inspector"', "chief", "nothing"):
+    for q in ('"chief inspector"', "chief", "nothing", "inspector said", "nothing see"):
         everything = engine.match(parse(q), ("post", "comment"), window=None)
         for window in (1, 5, 14, 500):
             got = engine.match(parse(q), ("post", "comment"), window=window)
