@@ -211,3 +211,20 @@ def test_the_answer_escapes_nothing_and_keeps_text_exactly(db, corpus, login):
     assert created["sources"][0]["title"] == "</title><b>"
     assert created == client.get(f"/api/v1/claims/{created['id']}").get_json()
     assert json.loads(resp.get_data()) == created
+
+
+@pytest.mark.parametrize("blind", [True, False], ids=["blind", "open"])
+def test_new_claim_json_equals_load_claims_for_any_viewer(db, corpus, make_user, blind):
+    """The presenter on its own, for the author and for other viewers (blind review applies)."""
+    from workbench.annotations import presenters
+    from workbench.settings import set_flag
+    set_flag("blind_review", blind)
+    post, reply = corpus
+    author, other, lead = make_user("reviewer"), make_user("reviewer"), make_user("lead")
+    shapes = [body(post, reply, sources=[SOURCE], verdict={"rating": "false"}), body(post), body(post, reply)]
+    written = [services.write_claim(author, data) for data in shapes]
+    answers = {(w.id, v.id): presenters.new_claim_json(w, v) for w in written for v in (author, other, lead)}
+    db.session.commit()
+    for (claim_id, viewer_id), answer in answers.items():
+        viewer = db.session.get(type(author), viewer_id)
+        assert answer == presenters.load_claims([claim_id], viewer)[0], (claim_id, viewer.username)

@@ -3,6 +3,8 @@
 Blind review lives here too: until a reviewer has given their own verdict on a claim, the
 other reviewers' verdicts (and whether they agree) are withheld from them.
 """
+from types import SimpleNamespace
+
 from sqlalchemy import select
 
 from ..corpus.models import Comment
@@ -84,20 +86,6 @@ def load_claims(claim_ids: list[int], viewer) -> list[dict]:
     return out
 
 
-class _Values:
-    """Attribute access to a dict of column values, so the row presenters below read them."""
-    __slots__ = ("_d",)
-
-    def __init__(self, d: dict):
-        self._d = d
-
-    def __getattr__(self, name):
-        try:
-            return self._d[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
 def new_claim_json(written, viewer) -> dict:
     """The claim create_claim just wrote, exactly as load_claims([id], viewer) would give it
     once committed (tests/functional/test_claim_fastpath.py compares the two), built from the
@@ -107,15 +95,15 @@ def new_claim_json(written, viewer) -> dict:
     viewer = getattr(viewer, "_get_current_object", lambda: viewer)()
     people = {viewer.id: viewer} if viewer is not None and viewer.id == written.claim["created_by_id"] \
         else _users({written.claim["created_by_id"]})
-    verdicts = [_Values(written.verdict)] if written.verdict else []
+    verdicts = [SimpleNamespace(**written.verdict)] if written.verdict else []
     state = {"verdicts": verdicts, "flags": [], "adjudication": None,
              "status": derive([v.rating for v in verdicts], 0, False)}
     sees_all = viewer is not None and can(viewer, Permission.SEE_ALL_VERDICTS)
     mine = any(getattr(viewer, "id", None) == v.reviewer_id for v in verdicts)
     blind_on = False if (mine or sees_all or viewer is None) else get_flag("blind_review")
-    claim = _Values({**written.claim, "category_name": written.category_name})
-    return claim_json(claim, [span_json(_Values(written.span), written.comment_path)],
-                      [source_json(_Values(s), people) for s in written.sources],
+    claim = SimpleNamespace(**written.claim, category_name=written.category_name)
+    return claim_json(claim, [span_json(SimpleNamespace(**written.span), written.comment_path)],
+                      [source_json(SimpleNamespace(**s), people) for s in written.sources],
                       state, viewer, blind_on, people, sees_all)
 
 

@@ -5,6 +5,7 @@ and flushes; the caller (a view or a command) commits once. Nothing is deleted.
 """
 import json
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from uuid import uuid4
 
 from sqlalchemy import bindparam, insert, null, select
@@ -195,7 +196,7 @@ def write_claim(actor, data: dict) -> NewClaim:
         row["id"] = conn.execute(_INSERT_SOURCE, row).inserted_primary_key[0]
         written.sources.append(row)
         events.append(_audit_row(actor, "source", row["id"], "create", now, claim_id=claim_id,
-                                 after=source_snapshot(_Row(row))))
+                                 after=source_snapshot(SimpleNamespace(**row))))
     if verdict:
         row = {"uid": uuid4().hex, "claim_id": claim_id, "reviewer_id": actor.id, "rating": verdict.rating,
                "rationale": verdict.rationale, "created_at": now, "superseded_at": None}
@@ -205,20 +206,6 @@ def write_claim(actor, data: dict) -> NewClaim:
                                  after={"rating": verdict.rating.value, "rationale": verdict.rationale}))
     conn.execute(_INSERT_AUDIT, events)
     return written
-
-
-class _Row:
-    """Attribute access to a dict of column values (what the snapshots and presenters read)."""
-    __slots__ = ("_d",)
-
-    def __init__(self, d: dict):
-        self._d = d
-
-    def __getattr__(self, name):
-        try:
-            return self._d[name]
-        except KeyError:
-            raise AttributeError(name) from None
 
 
 def create_claim(actor, data: dict) -> Claim:
