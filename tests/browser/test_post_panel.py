@@ -120,3 +120,33 @@ def test_filter_click_and_keys_find_the_words(page: Page, live_server, browser_l
     page.keyboard.press("j")
     expect(page.locator(f'mark[data-claims~="{ids["plain"]}"]').first).to_be_focused()
     expect(page.locator("#claim-detail h3")).to_have_text("Most companies missed targets")
+
+
+def test_a_repaint_keeps_the_readers_selection(page: Page, live_server, browser_login, claims):
+    """Painting reads the selection once per pass (not once per text unit) and puts it back in
+    the unit it was in."""
+    post, ids = claims
+    browser_login(page, "reviewer")
+    page.goto(f"{live_server}/posts/{post.id}")
+    page.wait_for_selector("body[data-annotate=ready]", state="attached")
+    first = page.locator(".text[data-unit=comment]").first
+    comment_id = int(first.get_attribute("data-comment-id"))
+    page.evaluate("""() => {
+        const unit = document.querySelector('.text[data-unit=comment]');
+        const words = 'failed to meet', text = unit.textContent, start = text.indexOf(words);
+        const walker = document.createTreeWalker(unit, NodeFilter.SHOW_TEXT);
+        let node, pos = 0, range = document.createRange();
+        while ((node = walker.nextNode())) {
+            if (start >= pos && start <= pos + node.data.length) range.setStart(node, start - pos);
+            if (start + words.length <= pos + node.data.length) { range.setEnd(node, start + words.length - pos); break; }
+            pos += node.data.length;
+        }
+        window.getSelection().removeAllRanges(); window.getSelection().addRange(range);
+    }""")
+    text = first.text_content()
+    start = text.index("19 of 21")
+    page.evaluate("([cid, s]) => window.Workbench.setDecorations('figures', [{comment_id: cid, start: s, end: s + 8, "
+                  "className: 'figure', title: 'a figure'}])", [comment_id, start])
+    expect(first.locator("span.deco")).to_have_text("19 of 21")
+    assert page.evaluate("window.getSelection().toString()") == "failed to meet"
+    expect(first).to_have_text(text)
