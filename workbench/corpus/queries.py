@@ -89,16 +89,16 @@ def reading_claims(post_id: int) -> ReadingClaims:
         .join(Claim, Claim.id == ClaimSpan.claim_id).join(Category, Category.id == Claim.category_id)
         .outerjoin(Comment, Comment.id == ClaimSpan.comment_id)
         .where(ClaimSpan.claim_id.in_(live), ClaimSpan.retracted_at.is_(None))
-        .order_by(ClaimSpan.id)).all()
+        .order_by(Claim.id, ClaimSpan.id)).all()
     if not spans:
         return ReadingClaims([], [], [], {}, {})
     sources = conn.execute(
         select(Source.claim_id, Source.url, Source.title, type_coerce(Source.stance, String),
                Source.retracted_at.is_not(None), Source.created_by_id)
-        .where(Source.claim_id.in_(live)).order_by(Source.id)).all()
+        .where(Source.claim_id.in_(live)).order_by(Source.claim_id, Source.id)).all()
     verdicts = conn.execute(
         select(Verdict.claim_id, Verdict.reviewer_id, type_coerce(Verdict.rating, String))
-        .where(Verdict.claim_id.in_(live), Verdict.superseded_at.is_(None)).order_by(Verdict.id)).all()
+        .where(Verdict.claim_id.in_(live), Verdict.superseded_at.is_(None)).order_by(Verdict.claim_id, Verdict.id)).all()
     flags = dict(conn.execute(
         select(Flag.claim_id, func.count()).where(Flag.claim_id.in_(live), Flag.cleared_at.is_(None))
         .group_by(Flag.claim_id)).all())
