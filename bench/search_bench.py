@@ -125,7 +125,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--posts", type=int, default=10000)
     ap.add_argument("--rounds", type=int, default=5, help="times each query is repeated")
-    ap.add_argument("--database-url", help="PostgreSQL URL instead of SQLite (the database is WIPED)")
+    ap.add_argument("--database-url", help="PostgreSQL URL instead of SQLite (the database is WIPED, unless --reuse keeps it)")
     ap.add_argument("--reuse", action="store_true",
                     help="search the database an earlier run left (in --workdir, or at --database-url) "
                          "if it holds --posts posts and the bench user, instead of rebuilding it")
