@@ -228,3 +228,27 @@ def test_new_claim_json_equals_load_claims_for_any_viewer(db, corpus, make_user,
     for (claim_id, viewer_id), answer in answers.items():
         viewer = db.session.get(type(author), viewer_id)
         assert answer == presenters.load_claims([claim_id], viewer)[0], (claim_id, viewer.username)
+
+
+@pytest.mark.parametrize("table,column", [("audit_event", "after"), ("verdict", "rationale")])
+def test_a_claim_the_database_refuses_half_way_leaves_nothing(db, corpus, login, table, column):
+    """The rows go in as separate INSERTs; a failure at the last of them still undoes them all."""
+    from tests.reliability.test_atomicity import _add_trigger, _drop_trigger
+    post, reply = corpus
+    client = login("reviewer")
+    db.session.commit()
+    _add_trigger(db, table, column, "WB_REFUSE_ME")
+    try:
+        data = body(post, reply, statement="WB_REFUSE_ME", sources=[SOURCE],
+                    verdict={"rating": "false", "rationale": "WB_REFUSE_ME"})
+        try:
+            status = client.post("/api/v1/claims", json=data).status_code
+        except Exception:  # PostgreSQL's RAISE is not an IntegrityError: the test app re-raises it
+            status = None
+        assert status in (409, None)
+    finally:
+        db.session.rollback()
+        _drop_trigger(db, table)
+    for model in (Claim, ClaimSpan, Source, Verdict, AuditEvent):
+        assert db.session.scalar(select(model.id)) is None, model
+    assert client.post("/api/v1/claims", json=body(post, reply)).status_code == 201

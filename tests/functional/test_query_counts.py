@@ -139,7 +139,7 @@ def test_creating_a_claim_costs_the_same_on_a_busy_post(db, posts, reviewers, lo
 def test_creating_a_claim_is_a_fixed_small_number_of_statements(db, posts, reviewers, login, query_counter):
     """POST /api/v1/claims answers from what it wrote: the session user, the category with the
     text unit, one INSERT per row (claim, span, source, verdict) and one executemany for the audit
-    events; nothing is read back. It was 23 statements (plus two BEGINs) before the fast path."""
+    events; nothing is read back. It was 22 statements (plus two BEGINs) before the fast path."""
     small, large = posts
     add_claims(db, reviewers, large, 40)
     client = login("reviewer")
