@@ -23,7 +23,6 @@ def post_detail(post, comments) -> dict:
     return {**post_summary(post), "body": post.body, "comments": [comment_json(c) for c in comments]}
 
 
-
 def thread(comments) -> list[tuple]:
     """The comments (objects or rows with id, parent_id, path, depth, text) in page order, each
     reply under its parent, as (id, anchor, path, depth, text, replies, closes): replies is the
@@ -50,6 +49,7 @@ def thread(comments) -> list[tuple]:
             closes = Markup("</li>" + "</ol></li>" * (level - following))
         out.append((c.id, anchor(c), c.path, c.depth, c.text, replies, closes))
     return out
+
 
 # --- the reading page's claims ---------------------------------------------------------------
 # The page paints a thousand highlights and lists the claims beside the text, so it embeds its

@@ -98,7 +98,8 @@ def reading_claims(post_id: int) -> ReadingClaims:
         .where(Source.claim_id.in_(live)).order_by(Source.claim_id, Source.id)).all()
     verdicts = conn.execute(
         select(Verdict.claim_id, Verdict.reviewer_id, type_coerce(Verdict.rating, String))
-        .where(Verdict.claim_id.in_(live), Verdict.superseded_at.is_(None)).order_by(Verdict.claim_id, Verdict.id)).all()
+        .where(Verdict.claim_id.in_(live), Verdict.superseded_at.is_(None))
+        .order_by(Verdict.claim_id, Verdict.id)).all()
     flags = dict(conn.execute(
         select(Flag.claim_id, func.count()).where(Flag.claim_id.in_(live), Flag.cleared_at.is_(None))
         .group_by(Flag.claim_id)).all())
