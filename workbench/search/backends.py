@@ -13,7 +13,6 @@ phraseto_tsquery per word or phrase on search_tsv, ranked by ts_rank_cd of searc
 recomputed), highlighted by ts_headline of the text (cut around the match first). The newest
 matches of posts and comments are found in steps over id ranges (PostgresBackend._newest).
 """
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from html import escape
@@ -277,29 +276,6 @@ class PostgresBackend:
             for h in hits:
                 if h.kind == kind:
                     h.snippet = html_snippet(found.get(h.id, ""))
-
-
-@contextmanager
-def index_paused_for_import():
-    """Around a bulk insert of posts and comments (the corpus import, inside its transaction):
-    on SQLite the per-row index triggers are paused and the new rows are indexed in one
-    statement per table at the end, which is ten times cheaper (FTS5 flushes at every
-    statement). Ids only grow, so the new rows are those above the largest id before.
-    On an exception nothing is indexed: the caller rolls the transaction back, pause included.
-    PostgreSQL's GIN indexes need nothing."""
-    if db.engine.dialect.name != "sqlite":
-        yield
-        return
-    conn = db.session.connection()
-    before = {t: conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {t}").scalar() for t in ("post", "comment")}
-    conn.exec_driver_sql("INSERT INTO search_index_paused DEFAULT VALUES")
-    yield
-    conn = db.session.connection()
-    conn.execute(text("INSERT INTO fts_post (rowid, title, body) SELECT id, title, body FROM post WHERE id > :m"),
-                 {"m": before["post"]})
-    conn.execute(text("INSERT INTO fts_comment (rowid, text) SELECT id, text FROM comment WHERE id > :m"),
-                 {"m": before["comment"]})
-    conn.exec_driver_sql("DELETE FROM search_index_paused")
 
 
 def backend():
