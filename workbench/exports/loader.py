@@ -6,6 +6,10 @@ they are never written to the native file, which asks for records without them. 
 ordered by (date, slug), claims and their parts by (created_at, uid), history by (at, id): the
 same data always comes out in the same order.
 
+A post's "claims" is a list, except for a post with more claims than a batch holds: then it is
+an iterator that reads them in slices of BATCH_CLAIMS as it is consumed (iterate it once, before
+asking for the next post), so memory stays flat however many claims one post has.
+
 Rows are read as plain Core rows in a fixed column order and unpacked, never as ORM objects:
 nothing is kept in the session's identity map, and a batch costs its queries plus one dict per
 exported object (100,000 claims are about a million rows). A format that does not write the
@@ -13,10 +17,11 @@ thread, the discussion or the history asks the loader not to read them (see serv
 """
 import json
 from collections import defaultdict
+from itertools import chain
 from operator import itemgetter
 from typing import Iterator
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import aliased
 
 from ..annotations.models import Category, Claim, ClaimSpan, Source, Verdict
@@ -63,6 +68,49 @@ PART_USERS = {"spans": (11,), "sources": (11,), "verdicts": (4,), "flags": (4, 7
 _by_time = itemgetter(1, 2)
 
 
+def _in(column):
+    """column IN (:ids), the list given when the statement runs: the statements below are built
+    once, not per batch (building and caching an IN of 500 literals costs more than running it)."""
+    return column.in_(bindparam("ids", expanding=True))
+
+
+_parent = aliased(Comment)
+COMMENTS = (select(Comment.post_id, Comment.path, _parent.path, Comment.text, Comment.id)
+            .outerjoin(_parent, _parent.id == Comment.parent_id)
+            .where(_in(Comment.post_id)).order_by(Comment.post_id, Comment.position))
+CLAIM_COUNTS = select(Claim.post_id, func.count(Claim.id)).where(_in(Claim.post_id)).group_by(Claim.post_id)
+CLAIM_IDS = select(Claim.id).where(_in(Claim.post_id))
+CLAIMS = select(*CLAIM_COLUMNS).join(Category, Category.id == Claim.category_id).where(_in(Claim.id))
+PARTS = {key: select(model.claim_id, model.created_at, model.uid, model.id, *PART_COLUMNS[key])
+         .where(_in(model.claim_id)) for key, model in PART_MODELS.items()}
+HISTORY = (select(AuditEvent.claim_id, AuditEvent.at, AuditEvent.actor_id, AuditEvent.entity_type,
+                  AuditEvent.entity_id, AuditEvent.action, AuditEvent.before, AuditEvent.after, AuditEvent.reason)
+           .where(_in(AuditEvent.claim_id)).order_by(AuditEvent.at, AuditEvent.id))
+USERNAMES = select(User.id, User.username).where(_in(User.id))
+POST_DAYS = select(Post.id, Post.slug, Post.date).where(_in(Post.id))
+COMMENT_PLACES = select(Comment.id, Comment.path, Comment.position).where(_in(Comment.id))
+COMMENT_PLACES_TEXT = select(Comment.id, Comment.path, Comment.position, Comment.text).where(_in(Comment.id))
+
+
+def _rows(stmt, ids):
+    """Run one of the statements above on the session's connection: Core rows, without the
+    ORM's result layer (which copies every row once more), after the autoflush a session
+    query would do.
+
+    The list is padded to a power of two (at least 16) by repeating its last id, which selects
+    nothing more: IN (...) then has one of a few lengths, so the driver prepares a handful of
+    statements and reuses them. Unpadded, every batch has its own length, and the driver's
+    cache of prepared statements (SQLite's holds 128, each with up to 500 parameters) grows
+    through an export by about 10 MB."""
+    ids = list(ids)
+    if ids:
+        ids += ids[-1:] * (max(16, 1 << (len(ids) - 1).bit_length()) - len(ids))
+    session = db.session()
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(stmt, {"ids": ids})
+
+
 def ts(value) -> str | None:
     """Timestamps to the microsecond, so an import restores them exactly."""
     return None if value is None else value.isoformat(timespec="microseconds") + "Z"
@@ -86,28 +134,27 @@ def iter_posts(options: ExportOptions, viewer=None, batch_size: int = BATCH_POST
         if not posts:
             return
         after = (posts[-1][2], posts[-1][1])
-        for chunk in _by_claims(posts):
-            yield from _batch(chunk, options, blind, private, thread)
+        for chunk, held in _by_claims(posts):
+            yield from _batch(chunk, held, options, blind, private, thread)
         if len(posts) < batch_size:
             return
 
 
-def _by_claims(posts: list) -> Iterator[list]:
+def _by_claims(posts: list) -> Iterator[tuple[list, int]]:
     """Cut a batch of posts so that each piece holds at most BATCH_CLAIMS claims (a single post
-    with more is its own piece): memory follows the claims in a batch, not the posts."""
-    counts = dict(db.session.execute(select(Claim.post_id, func.count(Claim.id))
-                                     .where(Claim.post_id.in_([p[0] for p in posts]))
-                                     .group_by(Claim.post_id)).all())
+    with more is its own piece, its claims read in slices): memory follows the claims in a
+    batch, not the posts. Yields (posts, how many claims they hold)."""
+    counts = dict(_rows(CLAIM_COUNTS, [p[0] for p in posts]).all())
     chunk, held = [], 0
     for p in posts:
         n = counts.get(p[0], 0)
         if chunk and held + n > BATCH_CLAIMS:
-            yield chunk
+            yield chunk, held
             chunk, held = [], 0
         chunk.append(p)
         held += n
     if chunk:
-        yield chunk
+        yield chunk, held
 
 
 def _blind_rule(viewer):
@@ -118,25 +165,28 @@ def _blind_rule(viewer):
     return viewer.id
 
 
-def _batch(posts, options: ExportOptions, blind_for, private: bool, thread: bool) -> Iterator[dict]:
+def _batch(posts, held: int, options: ExportOptions, blind_for, private: bool, thread: bool) -> Iterator[dict]:
     ids = [p[0] for p in posts]
     comments = defaultdict(list)
     if thread:
-        parent = aliased(Comment)
         mask = redact if options.redact_emails else None
-        for post_id, path, parent_path, text, comment_id in db.session.execute(
-                select(Comment.post_id, Comment.path, parent.path, Comment.text, Comment.id)
-                .outerjoin(parent, parent.id == Comment.parent_id)
-                .where(Comment.post_id.in_(ids)).order_by(Comment.post_id, Comment.position)):
+        for post_id, path, parent_path, text, comment_id in _rows(COMMENTS, ids):
             c = {"path": path, "parent": parent_path, "text": mask(text) if mask else text}
             if private:
                 c["_id"] = comment_id
             comments[post_id].append(c)
-    claim_ids = list(db.session.scalars(select(Claim.id).where(Claim.post_id.in_(ids))))
     claims = defaultdict(list)
-    for post_id, claim in _records(claim_ids, options, blind_for, private):
-        if _matches(claim, options):
-            claims[post_id].append(claim)
+    if held > BATCH_CLAIMS:          # one post (see _by_claims): its claims are read as they are written
+        stream = _claim_slices(ids[0], options, blind_for, private)
+        first = next(stream, None)   # a filter leaves the post out when no claim matches
+        claims[ids[0]] = [] if first is None else chain((first,), stream)
+        if first is None and options.filters_claims:
+            return
+    else:
+        claim_ids = list(_rows(CLAIM_IDS, ids).scalars())
+        for post_id, claim in _records(claim_ids, options, blind_for, private):
+            if _matches(claim, options):
+                claims[post_id].append(claim)
     for post_id, slug, day, title, body, declared, source_name, content_hash, imported_at in posts:
         if options.filters_claims and not claims[post_id]:
             continue
@@ -147,6 +197,18 @@ def _batch(posts, options: ExportOptions, blind_for, private: bool, thread: bool
         if private:
             record["_id"] = post_id
         yield record
+
+
+def _claim_slices(post_id: int, options: ExportOptions, blind_for, private: bool) -> Iterator[dict]:
+    """The matching claims of one post, BATCH_CLAIMS at a time, in (created_at, uid) order: the
+    order is taken from those two columns of every claim of the post (sorted here, as _records
+    sorts, so it is the same order), then each slice is read whole."""
+    keys = sorted(tuple(row) for row in db.session.execute(select(Claim.created_at, Claim.uid, Claim.id)
+                                                           .where(Claim.post_id == post_id)))
+    for i in range(0, len(keys), BATCH_CLAIMS):
+        for _, claim in _records([k[2] for k in keys[i:i + BATCH_CLAIMS]], options, blind_for, private):
+            if _matches(claim, options):
+                yield claim
 
 
 def _matches(claim: dict, options: ExportOptions) -> bool:
@@ -172,25 +234,18 @@ def _records(claim_ids: list[int], options: ExportOptions, blind_for, private: b
     """(post id, native record) of each claim, in (created_at, uid) order."""
     if not claim_ids:
         return []
-    session = db.session
     want_history = not options.omit_history
     parts = {}
-    for key, model in PART_MODELS.items():
+    for key, stmt in PARTS.items():
         per_claim = defaultdict(list)
         if key != "discussion" or not options.omit_discussion or want_history:
-            for row in session.execute(select(model.claim_id, model.created_at, model.uid, model.id,
-                                              *PART_COLUMNS[key]).where(model.claim_id.in_(claim_ids))):
+            for row in _rows(stmt, claim_ids):
                 per_claim[row[0]].append(row)
         parts[key] = per_claim
-    claims = session.execute(select(*CLAIM_COLUMNS).join(Category, Category.id == Claim.category_id)
-                             .where(Claim.id.in_(claim_ids))).all()
+    claims = _rows(CLAIMS, claim_ids).all()
     history = defaultdict(list)
     if want_history:
-        for row in session.execute(select(AuditEvent.claim_id, AuditEvent.at, AuditEvent.actor_id,
-                                          AuditEvent.entity_type, AuditEvent.entity_id, AuditEvent.action,
-                                          AuditEvent.before, AuditEvent.after, AuditEvent.reason)
-                                   .where(AuditEvent.claim_id.in_(claim_ids))
-                                   .order_by(AuditEvent.at, AuditEvent.id)):
+        for row in _rows(HISTORY, claim_ids):
             history[row[0]].append(row)
     user_ids = {c[6] for c in claims} | {c[10] for c in claims}
     for key, per_claim in parts.items():
@@ -198,8 +253,7 @@ def _records(claim_ids: list[int], options: ExportOptions, blind_for, private: b
             user_ids.update(r[i] for group in per_claim.values() for r in group)
     user_ids.update(e[2] for group in history.values() for e in group)
     user_ids.discard(None)
-    names = dict(session.execute(select(User.id, User.username).where(User.id.in_(user_ids))).all()) \
-        if user_ids else {}
+    names = dict(_rows(USERNAMES, user_ids).all()) if user_ids else {}
     locations = _span_locations(parts["spans"], options)
     build = _Builder(names, locations, options, blind_for, private)
     no_rows = ()
@@ -215,12 +269,11 @@ def _span_locations(spans: dict, options) -> dict:
     """Post slug and date, comment path and position (and text when redacting) of every span."""
     post_ids = {s[4] for group in spans.values() for s in group}
     comment_ids = {s[5] for group in spans.values() for s in group if s[5]}
-    posts = {row[0]: (row[1], row[2].isoformat()) for row in db.session.execute(
-        select(Post.id, Post.slug, Post.date).where(Post.id.in_(post_ids)))} if post_ids else {}
+    posts = {row[0]: (row[1], row[2].isoformat()) for row in _rows(POST_DAYS, post_ids)} if post_ids else {}
     comments = {}
     if comment_ids:
-        cols = (Comment.id, Comment.path, Comment.position) + ((Comment.text,) if options.redact_emails else ())
-        comments = {row[0]: row[1:] for row in db.session.execute(select(*cols).where(Comment.id.in_(comment_ids)))}
+        stmt = COMMENT_PLACES_TEXT if options.redact_emails else COMMENT_PLACES
+        comments = {row[0]: row[1:] for row in _rows(stmt, comment_ids)}
     return {"posts": posts, "comments": comments}
 
 

@@ -7,7 +7,9 @@ EXTENSION = "jsonl"
 # What this format writes beyond the claims (services.export tells the loader): the thread, the
 # discussion and the history; no "_" keys, so the records need no second pass to strip them.
 NEEDS = frozenset({"thread", "discussion", "history"})
+CLAIMS_PER_PIECE = 32
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_TAIL = '"comments":[],"claims":[]}'
 
 
 def public(value):
@@ -23,7 +25,27 @@ def dumps(record: dict) -> str:
     return json.dumps(public(record), ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
+def _encode_public(value) -> str:
+    return _encode(public(value))
+
+
 def write(posts: Iterable[dict], base_url: str = "") -> Iterator[str]:
+    """Each post's line in pieces: its fields and thread, then its claims CLAIMS_PER_PIECE at a
+    time (the loader may hand them over as they are read, see loader.iter_posts). No string
+    grows with a post's claims, so memory stays flat; the bytes are those of dumps(post)."""
     for post in posts:
         # records read without private keys are written as they are; any others are stripped
-        yield dumps(post) if "_id" in post else _encode(post) + "\n"
+        encode = _encode if "_id" not in post else _encode_public
+        # "comments" and "claims" are a record's last public keys: the line is the record
+        # with both lists empty, opened up, and the lists written into it.
+        head = encode(dict(post, comments=[], claims=[]))
+        if not head.endswith(_TAIL):
+            raise ValueError("a native record must end with its comments and claims")
+        yield head[:-len(_TAIL)] + '"comments":' + encode(post["comments"]) + ',"claims":['
+        sep, piece = "", []
+        for claim in post["claims"]:
+            piece.append(claim)
+            if len(piece) == CLAIMS_PER_PIECE:
+                yield sep + encode(piece)[1:-1]
+                sep, piece = ",", []
+        yield (sep + encode(piece)[1:-1] if piece else "") + "]}\n"

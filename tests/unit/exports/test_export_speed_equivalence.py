@@ -25,7 +25,7 @@ from workbench.annotations.status import derive
 from workbench.audit import AuditEvent
 from workbench.auth.models import User
 from workbench.corpus.models import Comment, Post
-from workbench.exports import claimreview, loader, spreadsheet, w3c
+from workbench.exports import claimreview, loader, native, spreadsheet, w3c
 from workbench.exports.filters import ExportOptions, redact
 from workbench.exports.services import export
 from workbench.permissions import Permission, can
@@ -378,12 +378,23 @@ def test_every_format_and_option_as_before(varied, fmt, option):
 def test_dates_and_small_batches_as_before(varied, db, monkeypatch, fmt):
     days = db.session.scalars(select(Post.date).order_by(Post.date)).all()
     monkeypatch.setattr(loader, "BATCH_CLAIMS", 1)
+    # one claim a batch: every post with two claims or more is written as its claims are read
     for options in (ExportOptions(date_from=days[1]), ExportOptions(date_to=days[2]),
                     ExportOptions(date_from=days[1], date_to=days[3], redact_emails=True),
-                    ExportOptions(date_from=days[-1] + timedelta(days=1))):
+                    ExportOptions(date_from=days[-1] + timedelta(days=1)), *OPTIONS.values()):
         for viewer in (None, varied["olga"]):
             got = "".join(export(viewer, fmt, options, base=BASE))
             assert got == ref_export(fmt, options, viewer, batch_claims=1), (fmt, options)
+
+
+@pytest.mark.parametrize("piece", [1, 2])
+def test_native_lines_written_in_pieces_as_before(varied, monkeypatch, piece):
+    """A native line goes out in pieces of CLAIMS_PER_PIECE claims: the same bytes."""
+    monkeypatch.setattr(native, "CLAIMS_PER_PIECE", piece)
+    for options in OPTIONS.values():
+        assert "".join(export(None, "jsonl", options, base=BASE)) == ref_export("jsonl", options)
+    records = list(loader.iter_posts(ExportOptions()))     # with the "_" keys: stripped as before
+    assert "".join(native.write(records)) == "".join(native.dumps(r) for r in records)
 
 
 def test_blind_review_off_as_before(varied, db):
@@ -426,12 +437,19 @@ def test_the_database_is_varied_enough(varied):
 
 def test_the_session_holds_no_objects_while_exporting(varied, db, monkeypatch):
     """Memory bound: rows are read as Core rows, so nothing piles up in the identity map
-    however many batches go by (one post a batch here)."""
+    however many batches go by, and no batch reads more than BATCH_CLAIMS claims, even when
+    one post has more (one claim a batch here)."""
     monkeypatch.setattr(loader, "BATCH_CLAIMS", 1)
+    read = []
+    real = loader._records
+    monkeypatch.setattr(loader, "_records", lambda ids, *a: read.append(len(ids)) or real(ids, *a))
+    olga = varied["olga"].id
     for fmt in ("jsonl", "w3c", "claimreview", "csv"):
         db.session.commit()
         db.session.expunge_all()
+        viewer = db.session.get(User, olga)
         seen = []
-        for _ in export(None, fmt, ExportOptions(), base=BASE):
+        for _ in export(viewer, fmt, ExportOptions(), base=BASE):
             seen.append(len(db.session.identity_map))
-        assert seen and max(seen) <= 1, (fmt, max(seen))   # at most the blind-review setting
+        assert seen and max(seen) <= 2, (fmt, max(seen))   # the viewer and the blind-review setting
+    assert max(read) == 1 and sum(read) == 4 * db.session.scalar(select(func.count(Claim.id)))
