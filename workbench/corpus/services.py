@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 
 from ..db import utcnow
 from ..extensions import db
@@ -19,6 +19,7 @@ from .parser import ParsedPost
 from .reading import read_batches
 
 BATCH_FILES = 400
+ANALYZE_AFTER = 10_000   # comments: a large import refreshes PostgreSQL's planner statistics
 
 
 @dataclass
@@ -67,7 +68,14 @@ def import_paths(paths: Iterable[str | Path], progress: Callable[[int, int, int]
     """Import files and folders in the caller's transaction. parallel: parse in a second
     process (None: when there are many files; see corpus/reading.py)."""
     with search_index_in_bulk() as index_batch:   # the full-text index: a statement per batch, not per row
-        return _import_files(collect_files(paths), progress, index_batch, parallel)
+        report = _import_files(collect_files(paths), progress, index_batch, parallel)
+    if report.comments_imported >= ANALYZE_AFTER and db.engine.dialect.name == "postgresql":
+        # PostgreSQL plans the search queries from table statistics, which autovacuum gathers
+        # only later: until then phrase searches ran about 5x slower (bench/search_bench.py).
+        # ANALYZE may run in the import's transaction and counts its own new rows.
+        db.session.execute(text("ANALYZE post"))
+        db.session.execute(text("ANALYZE comment"))
+    return report
 
 
 def _import_files(files: list[Path], progress, index_batch, parallel) -> ImportReport:

@@ -143,3 +143,16 @@ def test_the_worker_decides_by_size(monkeypatch, tmp_path):
     out = list(reading.read_batches(files, 2))
     assert not seen and [len(b) for b in out] == [2, 2, 1]
     assert all(msg.startswith("cannot read") for batch in out for _, parsed, msg in batch)
+
+
+def test_a_large_import_refreshes_postgresql_statistics(db, corpus, monkeypatch):
+    """Search plans need statistics: a large import gathers them in its own transaction."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL planner statistics")
+    files = corpus(6)
+    monkeypatch.setattr(services, "ANALYZE_AFTER", 1)
+    report = services.import_paths(files)
+    db.session.commit()
+    analyzed = db.session.execute(text(
+        "SELECT reltuples FROM pg_class WHERE relname = 'comment'")).scalar()
+    assert analyzed == report.comments_imported

@@ -6,8 +6,8 @@ rebuilds anything:
 - SQLite: one FTS5 table per searchable table (tokenize 'porter unicode61'), external content
   (the text is read back from the table itself for snippets, not stored twice), kept current by
   AFTER INSERT / UPDATE OF <text columns> / DELETE triggers (the corpus import pauses the
-  insert triggers and indexes its rows in bulk: workbench/search/backends.py
-  index_paused_for_import). Retracted claims and sources stay
+  insert triggers and indexes its rows in bulk: workbench/search/bulk.py
+  search_index_in_bulk). Retracted claims and sources stay
   in the index (nothing is deleted); the search filters them out.
 - PostgreSQL: a stored generated column search_tsv = to_tsvector('english', <the same text>)
   per table with a GIN index on it; the search matches and ranks on that column (ranking on
