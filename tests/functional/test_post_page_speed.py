@@ -226,3 +226,18 @@ def test_thread_helper_closes_deep_chains():
     assert [(r[0], r[5], str(r[6]) if r[6] is not None else None) for r in rows] == [
         (1, 1, None), (2, 1, None), (3, 1, None), (4, 0, "</li></ol></li></ol></li></ol></li>"),
         (5, 2, None), (6, 0, "</li>"), (7, 0, "</li></ol></li>")]
+
+
+def test_a_claim_saved_between_the_pages_queries_is_left_out_not_a_500():
+    """PostgreSQL reads each query of a request at its own moment (READ COMMITTED): a claim
+    saved between the spans query and the sources query arrives with sources but no spans.
+    The load run found this as a 500 on the post page; the page now shows the claims whose
+    spans it read, and nothing of the newcomer."""
+    rows = queries.ReadingClaims(
+        spans=[(1, 7, None, 0, 5, None, None, "A claim", "other")],
+        sources=[(1, "https://a.example", "A", "supports", False, 3),
+                 (2, "https://late.example", "Late", "supports", False, 3)],   # claim 2: no spans read
+        verdicts=[(2, 3, "false")], open_flags={2: 1}, adjudications={2: "false"})
+    out = presenters.reading_claims(rows, 7, None, False)
+    assert [c["id"] for c in out] == [1]
+    assert [s["url"] for s in out[0]["sources"]] == ["https://a.example"]

@@ -87,9 +87,15 @@ def reading_claims(rows, post_id: int, viewer, blind_on: bool) -> list[dict]:
                 first_seen[claim_id] = key
     for row in rows.sources:
         claim_id, url, title, stance, retracted, _ = row
+        c = claims.get(claim_id)
+        if c is None:
+            # On PostgreSQL (READ COMMITTED) each query sees the data as it is when it starts: a
+            # claim saved between the spans query and this one has sources but no spans here.
+            # It is left out, as if the page had been read a moment earlier (it was a 500).
+            continue
         # A retracted source stays visible to those who may restore it (a lead, or its author).
         if not retracted or (viewer is not None and can(viewer, Permission.EDIT_ANY_CLAIM, row)):
-            claims[claim_id]["sources"].append({"url": url, "title": title, "stance": stance})
+            c["sources"].append({"url": url, "title": title, "stance": stance})
     verdicts: dict[int, list] = {}
     for claim_id, reviewer_id, rating in rows.verdicts:
         verdicts.setdefault(claim_id, []).append((reviewer_id, rating))
