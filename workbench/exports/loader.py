@@ -355,11 +355,27 @@ class _Builder:
             for r in rows:
                 uids[(key, r[3])] = r[2]
         user = self.user
-        return [{"at": ts(at), "actor": user(actor), "entity_type": entity_type,
-                 "entity": uids.get(("claim" if (kind := ENTITY_LISTS.get(entity_type, "?")) is None else kind,
-                                     entity_id)),
-                 "action": action, "before": _json(before), "after": _json(after), "reason": reason}
-                for _, at, actor, entity_type, entity_id, action, before, after, reason in events]
+        out = [{"at": ts(at), "actor": user(actor), "entity_type": entity_type,
+                "entity": uids.get(("claim" if (kind := ENTITY_LISTS.get(entity_type, "?")) is None else kind,
+                                    entity_id)),
+                "action": action, "before": _json(before), "after": _json(after), "reason": reason}
+               for _, at, actor, entity_type, entity_id, action, before, after, reason in events]
+        if self.options.redact_emails:
+            for event in out:
+                if event["entity_type"] == "span":
+                    event["before"], event["after"] = self.masked(event["before"]), self.masked(event["after"])
+        return out
+
+    def masked(self, state):
+        """A span's recorded quote, re-cut from the masked comment like the span itself (an
+        address in a quoted comment must not survive in the history of the span)."""
+        if not isinstance(state, dict) or not isinstance(state.get("exact"), str):
+            return state
+        comment = self.comments.get(state.get("comment_id"))
+        start, end = state.get("start"), state.get("end")
+        if comment is not None and isinstance(start, int) and isinstance(end, int):
+            return {**state, "exact": redact(comment[2])[start:end]}
+        return {**state, "exact": redact(state["exact"])}
 
 
 def _json(value):

@@ -225,7 +225,7 @@ def ref_claim(claim, category, parts, history, names, locations, options, blind_
             {"uid": d.uid, "author": user(d.author_id), "body": d.body, "created_at": ts(d.created_at)}
             for d in parts["discussion"]]
     if not options.omit_history:
-        record["history"] = [] if hidden else ref_history(history, claim, parts, user)
+        record["history"] = [] if hidden else ref_history(history, claim, parts, user, locations, options)
     return record
 
 
@@ -245,7 +245,7 @@ def ref_span(s, user, locations, options):
             "_position": -1 if comment is None else comment[1]}
 
 
-def ref_history(events, claim, parts, user):
+def ref_history(events, claim, parts, user, locations, options):
     uids = {("claim", claim.id): claim.uid}
     for key, model_rows in (("spans", parts["span"]), ("sources", parts["source"]), ("verdicts", parts["verdict"]),
                             ("flags", parts["flag"]), ("discussion", parts["discussion"]),
@@ -256,9 +256,21 @@ def ref_history(events, claim, parts, user):
     for e in events:
         kind = REF_ENTITY_LISTS.get(e.entity_type, "?")
         entity = uids.get(("claim" if kind is None else kind, e.entity_id))
+        before, after = ref_json(e.before), ref_json(e.after)
+        if options.redact_emails and e.entity_type == "span":   # the quote in the history is masked too
+            before, after = ref_masked(before, locations), ref_masked(after, locations)
         out.append({"at": ref_ts(e.at), "actor": user(e.actor_id), "entity_type": e.entity_type, "entity": entity,
-                    "action": e.action, "before": ref_json(e.before), "after": ref_json(e.after), "reason": e.reason})
+                    "action": e.action, "before": before, "after": after, "reason": e.reason})
     return out
+
+
+def ref_masked(state, locations):
+    if not isinstance(state, dict) or not isinstance(state.get("exact"), str):
+        return state
+    comment = locations["comments"].get(state.get("comment_id"))
+    if comment is not None and isinstance(state.get("start"), int) and isinstance(state.get("end"), int):
+        return {**state, "exact": redact(comment[2])[state["start"]:state["end"]]}
+    return {**state, "exact": redact(state["exact"])}
 
 
 def ref_json(value):
@@ -431,6 +443,7 @@ def test_the_database_is_varied_enough(varied):
     redacted = [json.loads(line) for line in "".join(export(None, "jsonl", OPTIONS["redacted"], base=BASE)).splitlines()]
     spans = [s["exact"] for r in redacted for c in r["claims"] for s in c["spans"]]
     assert any(s.startswith("*********") for s in spans) and not any("jo.bloggs" in s for s in spans)
+    assert "jo.bloggs" not in "".join(export(None, "jsonl", OPTIONS["redacted"], base=BASE))   # history too
     created = [c["created_at"] for c in claims]
     assert len(created) > len(set(created))
 

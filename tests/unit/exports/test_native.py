@@ -183,3 +183,25 @@ def test_two_current_verdicts_by_one_reviewer_are_refused(annotated, db, wipe, t
         import_native(path)
     db.session.rollback()
     assert str(exc.value) == f"line {number}: claim {claim['uid']}: two current verdicts by one reviewer"
+
+
+def test_redacted_export_masks_the_address_in_a_span_history_too(annotated, db, login):
+    """An address inside a quoted comment is masked in the span and in its history alike."""
+    from workbench.corpus.models import Comment
+    comment = db.session.scalar(select(Comment).order_by(Comment.id.desc()))
+    comment.text = comment.text + " Write to jo.bloggs+cr@probation.example.org now."
+    db.session.commit()
+    start = comment.text.index("Write to")
+    exact = comment.text[start:]
+    resp = login("reviewer").post("/api/v1/claims", json={
+        "post_id": comment.post_id, "comment_id": comment.id, "start": start, "end": len(comment.text),
+        "exact": exact, "statement": "Someone gave an address", "category": "other"})
+    assert resp.status_code == 201, resp.get_json()
+    db.session.commit()
+    out = dump(redact_emails=True)
+    assert "jo.bloggs" not in out and "probation.example.org" not in out
+    claim = next(c for r in lines(out) for c in r["claims"] if c["statement"] == "Someone gave an address")
+    span_event = next(e for e in claim["history"] if e["entity_type"] == "span")
+    assert span_event["after"]["exact"] == claim["spans"][0]["exact"]
+    assert "@" in claim["spans"][0]["exact"] and "*" in claim["spans"][0]["exact"]
+    assert "jo.bloggs" in dump()   # without the option nothing is masked
