@@ -156,3 +156,24 @@ def test_a_large_import_refreshes_postgresql_statistics(db, corpus, monkeypatch)
     analyzed = db.session.execute(text(
         "SELECT reltuples FROM pg_class WHERE relname = 'comment'")).scalar()
     assert analyzed == report.comments_imported
+
+
+def test_the_import_gives_its_connection_back_with_the_page_cache_it_had(db, corpus):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite page cache")
+    conn = db.session.connection()
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    services.import_paths(corpus(2))
+    assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == before
+
+
+def test_a_failed_import_still_restores_the_page_cache(db, corpus, monkeypatch):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite page cache")
+    conn = db.session.connection()
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    monkeypatch.setattr(services, "_write_batch", lambda batch: (_ for _ in ()).throw(RuntimeError("disk full")))
+    with pytest.raises(RuntimeError):
+        services.import_paths(corpus(2))
+    assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == before
+    db.session.rollback()
