@@ -199,3 +199,49 @@ def test_categories_admin_is_for_admins(login):
     assert lead.get("/admin/categories").status_code == 403
     assert form_post(lead, "/admin/categories", {"new-name": "x"}).status_code == 403
     assert 'href="/admin/categories"' not in lead.get("/").get_data(as_text=True)
+
+
+def test_add_a_source_from_the_claim_page(login, post, db):
+    c = login("reviewer")
+    claim = make_claim(db, c.user, post)
+    html = c.get(f"/claims/{claim.id}").get_data(as_text=True)
+    assert "Add a source" in html and f'action="/claims/{claim.id}/sources"' in html
+    resp = form_post(c, f"/claims/{claim.id}/sources", {
+        "url": "https://www.gov.uk/government/statistics/proven-reoffending", "title": HOSTILE,
+        "publisher": "Ministry of Justice", "stance": "refutes", "quote": "19 of 21", "locator": "table 3",
+        "accessed": "2019-03-06"})
+    assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/claims/{claim.id}#sources-h")
+    html = c.get(f"/claims/{claim.id}").get_data(as_text=True)
+    assert "Source added." in html and "Ministry of Justice" in html and "table 3" in html
+    assert HOSTILE not in html and "&lt;script&gt;" in html
+    db.session.commit()
+    source = db.session.get(Claim, claim.id).sources[-1]
+    assert (source.stance.value, str(source.accessed), source.created_by_id) == ("refutes", "2019-03-06", c.user.id)
+    assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.entity_type == "source",
+                                                            AuditEvent.entity_id == source.id)) == "create"
+
+
+@pytest.mark.parametrize("data, status, message", [
+    ({"url": "javascript:alert(1)"}, 422, "url"),
+    ({"url": "https://ok.example", "accessed": "6 March 2019"}, 422, "YYYY-MM-DD"),
+    ({"url": ""}, 422, "Link"),
+])
+def test_a_bad_source_is_refused_with_the_reason_and_kept_in_the_form(login, post, db, data, status, message):
+    c = login("reviewer")
+    claim = make_claim(db, c.user, post)
+    resp = form_post(c, f"/claims/{claim.id}/sources", {"stance": "context", **data})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == status and message in html
+    assert "<details class=\"add-source\" open>" in html
+    db.session.commit()
+    assert db.session.get(Claim, claim.id).sources == []
+
+
+def test_no_source_on_a_retracted_claim(login, post, db):
+    c = login("reviewer")
+    claim = make_claim(db, c.user, post)
+    services.retract_claim(c.user, claim, {"reason": "duplicate"})
+    db.session.commit()
+    assert "Add a source" not in c.get(f"/claims/{claim.id}").get_data(as_text=True)
+    resp = form_post(c, f"/claims/{claim.id}/sources", {"url": "https://ok.example", "stance": "context"})
+    assert resp.status_code == 409 and "restore it first" in resp.get_data(as_text=True)

@@ -62,7 +62,7 @@ ROUTES: dict[str, Rule] = {
     "GET api.post_claims": R, "GET api.claim_history": R, "GET api.list_categories": R,
     "GET annotations.claim": R,
     "POST annotations.edit_claim": own(L, body=lambda w: {"version": 1, "statement": "edited", "category": w.ids["category_name"]}), "POST annotations.retract_or_restore": own(L),
-    "POST annotations.give_verdict": R,
+    "POST annotations.give_verdict": R, "POST annotations.add_source": R,
     "GET annotations.categories": A, "POST annotations.categories": A, "POST annotations.update_category": A,
     # review: flags, discussion, adjudication, blind review
     "GET review.disputes": L, "GET review.claim": R, "GET review.agreement_page": L,

@@ -1,6 +1,6 @@
 """Claim pages: one claim with its spans in context, sources, verdicts and history, the forms
 to edit, retract, restore and give a verdict; and the categories admin. The HTML forms call
-the same services as the JSON API."""
+the same services as the JSON API: edit, retract, restore, add a source, give a verdict."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -16,7 +16,7 @@ from ..extensions import db
 from ..permissions import Permission, can, require
 from . import presenters, schemas, services
 from .api import visible_history
-from .models import Category, Rating
+from .models import Category, Rating, Stance
 from .spans import unit_text
 
 bp = Blueprint("annotations", __name__)
@@ -39,6 +39,16 @@ class ReasonForm(FlaskForm):
 class VerdictForm(FlaskForm):
     rating = SelectField("Rating", choices=[SelectChoice(r.value, r.label) for r in Rating])
     rationale = TextAreaField("Rationale", validators=[Optional(), Length(max=20000)])
+
+
+class SourceForm(FlaskForm):
+    url = StringField("Link", validators=[DataRequired(), Length(max=2000)])
+    title = StringField("Title", validators=[Optional(), Length(max=1000)])
+    publisher = StringField("Publisher", validators=[Optional(), Length(max=500)])
+    stance = SelectField("Stance", choices=[SelectChoice(s.value, s.value) for s in Stance], default="context")
+    quote = TextAreaField("Quote", validators=[Optional(), Length(max=20000)])
+    locator = StringField("Where in it (page, table, paragraph)", validators=[Optional(), Length(max=500)])
+    accessed = StringField("Accessed (YYYY-MM-DD)", validators=[Optional(), Length(max=10)])
 
 
 class CategoryForm(FlaskForm):
@@ -65,7 +75,7 @@ def span_contexts(spans: list[dict]) -> list[dict]:
     return out
 
 
-def _render_claim(claim_id: int, status: int = 200, edit_form=None, conflict=None):
+def _render_claim(claim_id: int, status: int = 200, edit_form=None, conflict=None, source_form=None):
     claim = services.get_claim(claim_id, current_user)
     data = presenters.load_claims([claim_id], current_user)[0]
     names = [c.name for c in services.categories()]
@@ -81,6 +91,8 @@ def _render_claim(claim_id: int, status: int = 200, edit_form=None, conflict=Non
         "annotations/claim.html", claim=data, model=claim, post=db.session.get(Post, claim.post_id),
         contexts=span_contexts(data["spans"]), events=_history(claim_id, data["verdicts_hidden"]),
         edit_form=edit_form, verdict_form=verdict_form, reason_form=ReasonForm(formdata=None),
+        source_form=source_form or SourceForm(formdata=None),
+        can_annotate=can(current_user, Permission.ANNOTATE),
         conflict=conflict, can_edit=can(current_user, Permission.EDIT_ANY_CLAIM, claim),
         can_verdict=can(current_user, Permission.VERDICT)), status
 
@@ -151,6 +163,27 @@ def retract_or_restore(claim_id: int, action: str):
         return _failed(claim_id, exc)
     flash("Claim retracted: it is hidden from the post." if action == "retract" else "Claim restored.", "info")
     return redirect(url_for(".claim", claim_id=claim_id), 303)
+
+
+@bp.post("/claims/<int:claim_id>/sources")
+def add_source(claim_id: int):
+    """A source for the claim from its own page (the post page and the API add them too)."""
+    claim = services.get_claim(claim_id, current_user)
+    form = SourceForm()
+    if not form.validate_on_submit():
+        flash(_form_errors(form), "error")
+        return _render_claim(claim_id, 422, source_form=form)
+    try:
+        services.add_source(current_user, claim, schemas.parse_source(
+            {name: getattr(form, name).data or None for name in
+             ("url", "title", "publisher", "stance", "quote", "locator", "accessed")}, "source"))
+        db.session.commit()
+    except (Conflict, ValidationError) as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _render_claim(claim_id, exc.status, source_form=form)
+    flash("Source added.", "info")
+    return redirect(url_for(".claim", claim_id=claim_id) + "#sources-h", 303)
 
 
 @bp.post("/claims/<int:claim_id>/verdict")
