@@ -101,10 +101,11 @@ def _history(claim_id: int, verdicts_hidden: bool) -> list[dict]:
     return visible_history(claim_id, verdicts_hidden)
 
 
-def _failed(claim_id: int, exc) -> tuple:
+def _failed(claim_id: int, exc, **render) -> tuple:
+    """A refused form: roll back, say why, and show the page again (with the form as typed)."""
     db.session.rollback()
     flash(exc.message, "error")
-    return _render_claim(claim_id, exc.status)
+    return _render_claim(claim_id, exc.status, **render)
 
 
 def _form_errors(form) -> str:
@@ -179,9 +180,7 @@ def add_source(claim_id: int):
              ("url", "title", "publisher", "stance", "quote", "locator", "accessed")}, "source"))
         db.session.commit()
     except (Conflict, ValidationError) as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return _render_claim(claim_id, exc.status, source_form=form)
+        return _failed(claim_id, exc, source_form=form)
     flash("Source added.", "info")
     return redirect(url_for(".claim", claim_id=claim_id) + "#sources-h", 303)
 

@@ -155,11 +155,17 @@ def test_a_span_that_does_not_match_its_text_rolls_back_everything(annotated, db
     assert db.session.scalar(select(func.count(Post.id))) == 0
 
 
-def test_options_omit_discussion_and_history_and_redact_emails(annotated, db):
+def address_in_last_comment(db):
+    """The last comment gains an e-mail address (for the redaction tests); returns the comment."""
     from workbench.corpus.models import Comment
     comment = db.session.scalar(select(Comment).order_by(Comment.id.desc()))
     comment.text = comment.text + " Write to jo.bloggs+cr@probation.example.org now."
     db.session.commit()
+    return comment
+
+
+def test_options_omit_discussion_and_history_and_redact_emails(annotated, db):
+    comment = address_in_last_comment(db)
     records = lines(dump(omit_discussion=True, omit_history=True, redact_emails=True))
     claim = records[0]["claims"][0]
     assert "discussion" not in claim and "history" not in claim
@@ -187,10 +193,7 @@ def test_two_current_verdicts_by_one_reviewer_are_refused(annotated, db, wipe, t
 
 def test_redacted_export_masks_the_address_in_a_span_history_too(annotated, db, login):
     """An address inside a quoted comment is masked in the span and in its history alike."""
-    from workbench.corpus.models import Comment
-    comment = db.session.scalar(select(Comment).order_by(Comment.id.desc()))
-    comment.text = comment.text + " Write to jo.bloggs+cr@probation.example.org now."
-    db.session.commit()
+    comment = address_in_last_comment(db)
     start = comment.text.index("Write to")
     exact = comment.text[start:]
     resp = login("reviewer").post("/api/v1/claims", json={
