@@ -5,7 +5,11 @@ INSERTs of the same post and comment rows with ids assigned in Python (no idempo
 checks, no hashing, no RETURNING), in one process, and on SQLite the same full-text
 indexing as the importer (row triggers paused, one INSERT … SELECT per table at the end).
 The ratio importer/raw is the importer's overhead. A third run, "raw-noindex", is the raw
-baseline without any full-text index, to show what the search index costs.
+baseline without any full-text index, to show what the search index costs. A fourth, "floor"
+(SQLite only), times SQLite alone: every file is parsed and every row built before the clock
+starts, then the sqlite3 driver itself (no SQLAlchemy) inserts the rows, fills the same FTS5
+index and commits, with the importer's settings. No importer can store and index these
+comments faster on this machine than the floor does.
 
 Each measurement runs in a fresh child process on a fresh database, so peak memory
 (ru_maxrss) belongs to that run alone.
@@ -24,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
-KINDS = ("importer", "raw", "raw-noindex")
+KINDS = ("importer", "raw", "raw-noindex", "floor")
 
 
 def run_importer(corpus: Path, url: str, work: Path) -> dict:
@@ -85,11 +89,49 @@ def run_raw(corpus: Path, url: str, work: Path, index: bool = True) -> dict:
             "baseline_rss_mb": round(base, 1)}
 
 
+def run_floor(corpus: Path, url: str) -> dict:
+    """SQLite's own cost of storing and indexing the rows: parsing and row building untimed."""
+    import sqlite3
+    from workbench.corpus.parser import parse_bytes
+    from workbench.corpus.services import IMPORT_CACHE_KIB
+    posts, comments, comment_id = [], [], 0
+    for post_id, path in enumerate(sorted(corpus.rglob("*.txt")), 1):
+        p = parse_bytes(path.read_bytes(), path.name)
+        posts.append((post_id, p.slug, p.date.isoformat(), p.title, p.body, p.declared_comment_count,
+                      len(p.comments), path.name, "", "2026-01-01 00:00:00"))
+        ids = {}
+        for pos, c in enumerate(p.comments):
+            comment_id += 1
+            ids[c.path] = comment_id
+            comments.append((comment_id, post_id, ids.get(c.parent_path), c.path, pos, c.depth, c.text))
+    base = common.peak_rss_mb()
+    conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL", f"cache_size=-{IMPORT_CACHE_KIB}"):
+        conn.execute(f"PRAGMA {pragma}")   # the settings workbench/db.py and the importer use
+    started = time.perf_counter()
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("INSERT INTO search_index_paused DEFAULT VALUES")
+    conn.executemany("INSERT INTO post (id, slug, date, title, body, declared_comment_count, comment_count, "
+                     "source_name, content_hash, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", posts)
+    conn.executemany("INSERT INTO comment (id, post_id, parent_id, path, position, depth, text) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)", comments)
+    conn.execute("INSERT INTO fts_post (rowid, title, body) SELECT id, title, body FROM post")
+    conn.execute("INSERT INTO fts_comment (rowid, text) SELECT id, text FROM comment")
+    conn.execute("DELETE FROM search_index_paused")
+    conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return {"comments": len(comments), "posts": len(posts), "seconds": round(elapsed, 3),
+            "baseline_rss_mb": round(base, 1)}
+
+
 def child(args) -> int:
     work = Path(args.child_workdir)
     url = common.fresh_database(args.database_url, work)
     if args.child == "importer":
         result = run_importer(Path(args.corpus), url, work)
+    elif args.child == "floor":
+        result = run_floor(Path(args.corpus), url)
     else:
         result = run_raw(Path(args.corpus), url, work, index=args.child == "raw")
     result["peak_rss_mb"] = round(common.peak_rss_mb(), 1)
@@ -135,13 +177,15 @@ def main(argv=None) -> int:
             corpus = work / f"corpus-{posts}"
             _, comments = generate(posts, corpus, args.seed)
             best = {}
-            for kind in KINDS:
+            for kind in KINDS if not args.database_url else KINDS[:-1]:   # the floor: SQLite's
                 runs = [measure(kind, corpus, args.database_url, work) for _ in range(args.repeat)]
                 best[kind] = min(runs, key=lambda r: r["seconds"])
             result["runs"].append({
                 "posts": posts, "comments": comments, **{k: v for k, v in best.items()},
                 "ratio_importer_to_raw": round(best["importer"]["seconds"] / best["raw"]["seconds"], 2),
-                "ratio_importer_to_raw_noindex": round(best["importer"]["seconds"] / best["raw-noindex"]["seconds"], 2)})
+                "ratio_importer_to_raw_noindex": round(best["importer"]["seconds"] / best["raw-noindex"]["seconds"], 2),
+                **({"ratio_importer_to_floor": round(best["importer"]["seconds"] / best["floor"]["seconds"], 2)}
+                   if "floor" in best else {})})
     common.emit(result, args.json)
     return 0
 

@@ -63,8 +63,9 @@ def test_import_bench(tmp_path):
     result = run("import_bench.py", "--posts", "8", "--posts", "15", "--json")
     assert [r["posts"] for r in result["runs"]] == [8, 15]
     for r in result["runs"]:   # each size on a fresh database: everything imported, nothing skipped
-        assert r["importer"]["comments"] == r["raw"]["comments"] == r["comments"] > 0
-        assert r["importer"]["posts"] == r["raw"]["posts"] == r["posts"]
+        assert r["importer"]["comments"] == r["raw"]["comments"] == r["floor"]["comments"] == r["comments"] > 0
+        assert r["importer"]["posts"] == r["raw"]["posts"] == r["floor"]["posts"] == r["posts"]
+        assert r["ratio_importer_to_floor"] > 0
         assert r["ratio_importer_to_raw"] > 0 and r["importer"]["peak_rss_mb"] > 0
 
 

@@ -1,7 +1,7 @@
 """import speed (issue 9): the post and comment full-text indexes merge in bigger steps
 
 fts_post and fts_comment are written almost only by the corpus import, in bulk (one
-INSERT … SELECT per batch: workbench/corpus/indexing.py). With FTS5's defaults (automerge 4,
+INSERT … SELECT per batch: workbench/search/bulk.py). With FTS5's defaults (automerge 4,
 crisismerge 16) a 2,000-post import spends a third of its indexing time re-merging segments it
 has just written; automerge 16 / crisismerge 64 cut the 67,471-comment index build from 3.4 s to
 2.1 s on the benchmark machine (under load), with the same number of segments give or take two
