@@ -33,6 +33,11 @@ def load_config(app, test_config=None) -> None:
         LOGIN_SLOWDOWN_AFTER=3,     # from here each failure makes the next try wait 2, 4, … s
         LOGIN_LOCK_SECONDS=900,
         BLIND_REVIEW_DEFAULT=True,
+        # Uploads (the Import page and POST /api/v1/imports): a larger request is refused with a
+        # 413 that names the limit; match the proxy's limit (nginx client_max_body_size 200m).
+        MAX_CONTENT_LENGTH=200 * 2**20,
+        IMPORT_MAX_UNPACKED_BYTES=2**30,       # a .zip may unpack to at most this much (zip bombs)
+        IMPORT_MAX_ARCHIVE_FILES=20_000,       # and hold at most this many members
         # How many reverse proxies (nginx, …) sit in front of the server: their X-Forwarded-For
         # and -Proto are then believed, so log-in throttling counts the real client address.
         # 0 (the default) trusts no header: right when clients connect to the server directly.

@@ -47,6 +47,14 @@ class Locked(WorkbenchError):
     status, code = 429, "locked"
 
 
+class PayloadTooLarge(WorkbenchError):
+    status, code = 413, "too_large"
+
+
+class UnsupportedMediaType(WorkbenchError):
+    status, code = 415, "unsupported_type"
+
+
 def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True
@@ -61,6 +69,26 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
             body["error"].update(extra)
         return jsonify(body), status
     return render_template("error.html", status=status, message=message), status
+
+
+def human_size(n: int) -> str:
+    for unit, size in (("GB", 2**30), ("MB", 2**20)):
+        if n >= size:
+            return f"{n / size:,.1f} {unit}".replace(".0 ", " ")
+    return f"{n / 1024:,.0f} KB"
+
+
+def too_large_message() -> str:
+    """Werkzeug's 413 says only "too large": say which limit was passed (MAX_CONTENT_LENGTH, or
+    MAX_FORM_PARTS, the number of files and fields in one form)."""
+    from flask import current_app
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    parts = current_app.config.get("MAX_FORM_PARTS") or 1000
+    if limit and (request.content_length or 0) > limit:
+        return (f"The upload is {human_size(request.content_length)}; the limit is {human_size(limit)} per "
+                "request. Upload fewer files at a time; nothing was imported.")
+    return (f"The upload passes a limit: at most {human_size(limit)} per request and {parts} files and "
+            "fields per form. For many files, upload one .zip archive; nothing was imported.")
 
 
 def register_error_handlers(app) -> None:
@@ -79,6 +107,8 @@ def register_error_handlers(app) -> None:
         code = (exc.name or "error").lower().replace(" ", "_")
         if exc.code == 400 and "CSRF" in (exc.description or ""):
             code = "csrf_failed"
+        if exc.code == 413:
+            return error_response(413, "too_large", too_large_message())
         return error_response(exc.code or 500, code, exc.description or exc.name)
 
     @app.errorhandler(IntegrityError)

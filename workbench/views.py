@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from .permissions import Permission, can
 
-DOMAINS = ("corpus", "annotations", "review", "tasks", "exports", "search", "auth", "ops")
+DOMAINS = ("corpus", "annotations", "review", "tasks", "exports", "imports", "search", "auth", "ops")
 
 
 def domain_module(name: str):

@@ -82,6 +82,8 @@ ROUTES: dict[str, Rule] = {
     "POST api.matches": R, "GET api.claim_appearances": R,
     # exports (every role may export what it may read)
     "GET exports.index": R, "GET exports.download": R, "GET api.api_export": R,
+    # imports (admins: the upload form, its report, the API)
+    "GET imports.index": A, "POST imports.upload": A, "POST api.create_import": A,
     # tasks
     "GET tasks.my_queue": R, "GET tasks.board": L, "GET tasks.team": L,
     "POST tasks.move_task": own(L, args={"action": "start"}), "POST tasks.bulk": L, "POST tasks.reassign": L,
