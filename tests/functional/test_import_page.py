@@ -84,7 +84,7 @@ def test_seed_files_import_and_a_second_upload_is_unchanged(admin, db):
     assert posts == 5 and comments == 78
     # the stored posts keep the uploaded files' names, as the command line keeps the dump files' names
     assert sorted(db.session.scalars(select(Post.source_name))) == [p.name for p in SEED_FILES]
-    assert re.search(r"<dt>comments added</dt><dd>{:,}</dd>".format(comments), html)
+    assert re.search(r"<dt>Comments added</dt><dd>{:,}</dd>".format(comments), html)
     [event] = upload_events(db)
     assert event.actor_id == admin.user.id
     assert event.after_data["files"] == [p.name for p in SEED_FILES] and event.after_data["kind"] == "dumps"
