@@ -161,6 +161,8 @@ def test_non_utf8_and_empty_and_mistyped_files_are_refused_with_a_message(admin,
     resp = upload(admin, [("latin1.txt", latin1)])
     assert resp.status_code == 422
     assert "not UTF-8 (byte 0xe9" in text_of(resp) and "<strong>line 9:</strong>" in text_of(resp)
+    resp = upload(admin, [("latin1.jsonl", b'{"slug": "caf\xe9"}\n')])
+    assert resp.status_code == 422 and "<strong>line 1:</strong> not UTF-8 text" in text_of(resp)
     checks = [
         ([("empty.txt", b"")], 422, "empty.txt is empty (0 bytes); nothing was imported."),
         ([("notes.pdf", b"%PDF-1.4")], 415, "notes.pdf: this page imports dump files (.txt)"),

@@ -50,7 +50,8 @@ OPENAPI_PATHS = {
         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
             "type": "object", "required": ["files"], "properties": {"files": {
                 "type": "array", "items": {"type": "string", "format": "binary"},
-                "description": "*.txt dump files, *.zip archives of them, or one *.jsonl native export"}}}}}},
+                "description": "*.txt dump files, *.zip archives of them, or one *.jsonl native export "
+                               "(the field may also be called file)"}}}}}},
         "responses": {"200": {"description": "Imported", "content": {"application/json": {
                           "schema": {"$ref": "#/components/schemas/ImportReport"}}}},
                       "400": _err, "403": _err, "413": _err, "415": _err, "422": _err}}},
