@@ -1,5 +1,6 @@
 // The annotation layer of the reading page: highlights painted from the claims payload, the side
-// panel, the "Add claim" adder and form, the hover card and the keys. The page reads without it.
+// panel, the "Add claim" adder and form, the hover card, the keys, and selecting words with the
+// keyboard alone (n/p to a text, s to select, arrows by word or sentence). The page reads without it.
 //
 // Offsets: the server counts Unicode code points inside a text unit (the post body or one
 // comment); the DOM counts UTF-16 units. Everything here converts at the edges.
@@ -22,6 +23,7 @@
   var decorations = {};       // name -> items
   var units = {};             // "body" or comment id -> {el, text}
   var pending = null;         // the selection the adder / form works on
+  var formReturn = null;      // the text unit focused when the form opened from the keyboard
   var current = -1;           // index for j/k
 
   var panel = document.getElementById("claims-panel");
@@ -400,6 +402,8 @@
 
   function openForm(sel) {
     if (!form || !sel) return;
+    var from = document.activeElement;
+    formReturn = from && from.matches && from.matches(".text[data-unit]") ? from : formReturn;
     pending = sel;
     adder.hidden = true;
     detail.hidden = true;
@@ -422,13 +426,23 @@
       exact: sel.exact, statement: statement}}));
   }
 
-  function closeForm() {
+  // restore: the reader cancelled (Esc, Cancel), so a form opened from a text focused with the
+  // keyboard gives focus back to that text with the same words selected, ready to adjust.
+  function closeForm(restore) {
     if (!form || form.hidden) return false;
+    var back = formReturn, words = pending;
+    formReturn = null;
     form.hidden = true;
     panel.classList.remove("composing");
     window.Workbench.setDecorations("pending-claim", []);
     setError(null);
     pending = null;
+    if (restore && back && document.contains(back) && words && back === units[unitKey(words.comment_id)].el) {
+      var text = units[unitKey(words.comment_id)].text;
+      back.focus({preventScroll: true});
+      restoreSelection(back, [cpToU16(text, words.start), cpToU16(text, words.end)]);
+      announce("Claim cancelled. The words are still selected: press s to adjust them.");
+    }
     return true;
   }
 
@@ -520,16 +534,27 @@
     toggle.setAttribute("aria-expanded", "false");
     return true;
   }
+  var helpReturn = null;      // where focus was when the help opened, to go back there
   function toggleHelp(show) {
+    var wasOpen = !help.hidden;
     help.hidden = show === undefined ? !help.hidden : !show;
-    if (!help.hidden) help.querySelector("button").focus();
+    if (!help.hidden && !wasOpen) {
+      helpReturn = document.activeElement;
+      help.querySelector("button").focus();
+    } else if (help.hidden && wasOpen) {
+      var back = helpReturn;
+      helpReturn = null;
+      if (back && back !== document.body && document.contains(back) && help.contains(document.activeElement)) {
+        back.focus({preventScroll: true});
+      }
+    }
   }
 
   function escape() {
     if (!help.hidden) { toggleHelp(false); return; }
     if (!card.hidden) hideCard();
     if (!adder.hidden) { adder.hidden = true; return; }
-    if (closeForm()) return;
+    if (closeForm(true)) return;
     if (!detail.hidden) { detail.hidden = true; return; }
     closeDrawer();
   }
@@ -549,6 +574,283 @@
     announce("Claim " + (current + 1) + " of " + vis.length + ": " + vis[current].statement);
   }
 
+  // ---- selecting words with the keyboard -------------------------------------------------------
+  // Every text unit is a Tab stop (n / p go to the next / previous one); s starts a selection in
+  // the focused unit; then the arrows step it by word (left / right) or sentence (up / down),
+  // Shift moves only its end, Alt+Shift only its start, Home / End go to the unit's bounds. It is a
+  // real DOM selection, so a (or Enter) adds a claim through readSelection like a mouse selection.
+  // The unit's words are runs of non-space characters without the punctuation around them, so a
+  // selection never starts or ends inside a surrogate pair (an emoji is a word of its own).
+  var unitEls = Array.prototype.slice.call(document.querySelectorAll(".text[data-unit]"));
+  var bar = document.getElementById("select-bar");
+  var topbar = document.querySelector(".topbar");
+  var kbd = null;             // while selecting: {el, unit, i, j} (first and last word index)
+  var OPENERS = "\"'\u201c\u2018\u00ab([{", CLOSERS = "\"'\u201d\u2019\u00bb)]}.,;:!?\u2026";
+  var CONTENT = /[\p{L}\p{N}\p{S}]/u;  // a word has a letter, a digit or a symbol (currency, emoji)
+
+  function unitFor(el) { return units[el.getAttribute("data-unit") === "body" ? "body" : el.getAttribute("data-comment-id")]; }
+  function cap(s) { return s.charAt(0).toUpperCase() + s.slice(1); }
+  function unitName(el) {
+    if (el.getAttribute("data-unit") === "body") return "the post";
+    var pos = el.closest("article") && el.closest("article").querySelector(".pos");
+    return "comment " + (pos ? pos.textContent.trim() : "");
+  }
+
+  function sentenceEnds(text) {
+    var ends = [];
+    if (window.Intl && Intl.Segmenter) {
+      var seg = new Intl.Segmenter(document.documentElement.lang || "en", {granularity: "sentence"});
+      Array.from(seg.segment(text)).forEach(function (s) { ends.push(s.index + s.segment.length); });
+    } else {
+      var re = /[.!?\u2026]+["'\u201d\u2019)\]]*\s+|\n/g, m;
+      while ((m = re.exec(text))) ends.push(m.index + m[0].length);
+      ends.push(text.length);
+    }
+    return ends;
+  }
+
+  // The unit's words ({a, b} in UTF-16 units) and sentences ({i, j}: first and last word).
+  function wordsOf(unit) {
+    if (unit.words) return unit;
+    var text = unit.text, words = [], re = /\S+/g, m;
+    while ((m = re.exec(text))) {
+      var a = m.index, b = a + m[0].length;
+      while (a < b && OPENERS.indexOf(text[a]) >= 0) a++;
+      while (b > a && CLOSERS.indexOf(text[b - 1]) >= 0) b--;
+      if (b > a && CONTENT.test(text.slice(a, b))) words.push({a: a, b: b});  // a lone dash is no word
+    }
+    var ends = sentenceEnds(text), sents = [], sentOf = [], s = 0;
+    words.forEach(function (w, k) {
+      while (s < ends.length - 1 && w.a >= ends[s]) s++;
+      var last = sents[sents.length - 1];
+      if (!last || last.s !== s) sents.push({s: s, i: k, j: k}); else last.j = k;
+      sentOf.push(sents.length - 1);
+    });
+    unit.words = words;
+    unit.sents = sents;
+    unit.sentOf = sentOf;
+    return unit;
+  }
+
+  function shownUnits() { return unitEls.filter(function (e) { return e.getClientRects().length > 0; }); }
+  function topInset() { return (topbar ? topbar.getBoundingClientRect().bottom : 0) + 8; }
+  function bottomInset() { return (bar && !bar.hidden ? bar.offsetHeight : 0) + 16; }
+  function firstOnScreen() {
+    var list = shownUnits(), top = topInset();
+    for (var k = 0; k < list.length; k++) {
+      var r = list[k].getBoundingClientRect();
+      if (r.bottom > top && r.top < window.innerHeight) return list[k];
+    }
+    return list[0] || null;
+  }
+  // The unit the keys act on: the focused one (or the one holding the focused highlight), else
+  // the one holding the selection or caret, else the first one on screen.
+  function currentUnit() {
+    var u = unitOf(document.activeElement);
+    if (u) return u;
+    var sel = window.getSelection();
+    if (sel && sel.rangeCount && (u = unitOf(sel.getRangeAt(0).startContainer))) return u;
+    return null;
+  }
+
+  function showBar(state, el) {
+    if (!bar) return;
+    bar.setAttribute("data-state", state);
+    var where = bar.querySelectorAll(".where");
+    where[0].textContent = el ? cap(unitName(el)) : "";
+    where[1].textContent = el ? unitName(el) : "";
+    bar.hidden = false;
+  }
+  function hideBar() { if (bar) bar.hidden = true; }
+
+  function focusUnit(el, quiet) {
+    el.focus({preventScroll: true});
+    var r = el.getBoundingClientRect(), top = topInset();
+    if (r.top < top || r.top > window.innerHeight - bottomInset() - 40) window.scrollBy(0, r.top - top - 8);
+    if (!quiet) {
+      var list = shownUnits();
+      announce(cap(unitName(el)) + ", text " + (list.indexOf(el) + 1) + " of " + list.length +
+               ". Press s to select words.");
+    }
+  }
+
+  function stepUnit(delta) {
+    if (kbd) stopSelecting(false);
+    var list = shownUnits();
+    if (!list.length) return;
+    var cur = currentUnit(), at = cur ? list.indexOf(cur) : -1;
+    if (at < 0 || (cur !== document.activeElement && !cur.contains(document.activeElement))) {
+      focusUnit(at >= 0 ? cur : firstOnScreen());
+      return;
+    }
+    var next = list[at + delta];
+    if (next) focusUnit(next);
+    else announce(delta > 0 ? "That was the last comment." : "This is the post, the first text.");
+  }
+
+  function wordRange(el, a, b) {
+    var p = pointAt(el, a), q = pointAt(el, b), r = document.createRange();
+    r.setStart(p[0], p[1]);
+    r.setEnd(q[0], q[1]);
+    return r;
+  }
+
+  function describe() {
+    var w = kbd.unit.words, n = kbd.j - kbd.i + 1, text = kbd.unit.text, quote;
+    if (n > 16) {
+      quote = text.slice(w[kbd.i].a, w[kbd.i + 7].b) + " \u2026 " + text.slice(w[kbd.j - 5].a, w[kbd.j].b);
+    } else quote = text.slice(w[kbd.i].a, w[kbd.j].b);
+    return "Selected: \u2018" + quote.replace(/\s+/g, " ") + "\u2019 (" + n + (n === 1 ? " word)" : " words)");
+  }
+
+  // Make the DOM selection match kbd, keep the moving edge on screen, say what is selected.
+  function applySelection(edge, prefix) {
+    var w = kbd.unit.words, el = kbd.el;
+    var r = wordRange(el, w[kbd.i].a, w[kbd.j].b);
+    var sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(r);
+    var at = edge === "start" ? w[kbd.i] : w[kbd.j];
+    var rect = wordRange(el, at.a, at.b).getBoundingClientRect(), top = topInset(), bottom = window.innerHeight - bottomInset();
+    if (rect.top < top) window.scrollBy(0, rect.top - top - 16);
+    else if (rect.bottom > bottom) window.scrollBy(0, rect.bottom - bottom + 16);
+    showAdder();
+    announce((prefix || "") + describe());
+  }
+
+  function startSelecting() {
+    var el = currentUnit() || firstOnScreen();
+    if (!el) return;
+    if (kbd && kbd.el === el) { announce(describe()); return; }  // s again: where am I?
+    if (kbd) stopSelecting(false);
+    var unit = wordsOf(unitFor(el)), w = unit.words;
+    if (!w.length) { focusUnit(el, true); announce(unitName(el) + " has no words to select."); return; }
+    var i = 0, j = 0, caret = null;
+    var sel = window.getSelection(), r = sel && sel.rangeCount ? sel.getRangeAt(0) : null;
+    if (r && unitOf(r.startContainer) === el && unitOf(r.endContainer) === el) {
+      var a = offsetIn(el, r.startContainer, r.startOffset), b = offsetIn(el, r.endContainer, r.endOffset);
+      if (b > a) {  // words already selected (with the mouse, say): keep them, snapped to whole words
+        for (i = 0; i < w.length - 1 && w[i].b <= a; i++);
+        for (j = w.length - 1; j > 0 && w[j].a >= b; j--);
+        if (j < i) caret = a;
+      } else caret = a;
+    } else {
+      var mark = document.activeElement && document.activeElement.closest && document.activeElement.closest("mark");
+      if (mark && el.contains(mark)) caret = offsetIn(el, mark, 0);
+    }
+    if (caret !== null) {  // a caret (or a focused highlight): the sentence it is in
+      var k = 0;
+      while (k < w.length - 1 && w[k].b <= caret) k++;
+      var s = unit.sents[unit.sentOf[k]];
+      i = s.i; j = s.j;
+    }
+    if (document.activeElement !== el) el.focus({preventScroll: true});
+    kbd = {el: el, unit: unit, i: i, j: j};
+    el.classList.add("kbd-selecting");
+    showBar("selecting", el);
+    applySelection("start", "Selecting words in " + unitName(el) + ": arrows move by word, up and down by sentence, " +
+                   "Shift with an arrow moves the end" + (CAN_ANNOTATE ? ", Enter adds a claim" : "") + ", Escape stops. ");
+  }
+
+  // cancel: Esc, so the words are let go and a caret stays where they began (s resumes there);
+  // otherwise the reader moved on (Tab, a click, the form) and the selection stays as it is.
+  function stopSelecting(cancel) {
+    if (!kbd) return;
+    var el = kbd.el, w = kbd.unit.words[kbd.i];
+    el.classList.remove("kbd-selecting");
+    kbd = null;
+    if (cancel) {
+      var p = pointAt(el, w.a);
+      window.getSelection().collapse(p[0], p[1]);
+      adder.hidden = true;
+      announce("Stopped selecting; nothing selected. Press s to select again.");
+    }
+    if (document.activeElement === el) showBar("idle", el); else hideBar();
+  }
+
+  // A key while selecting; true if it was ours. Ctrl and Cmd combinations (copy, say) are left alone.
+  function selectionKey(ev) {
+    if (ev.ctrlKey || ev.metaKey) return false;
+    var u = kbd.unit, n = u.words.length, S = u.sents, sentOf = u.sentOf;
+    var i = kbd.i, j = kbd.j, edge = "end", forward = true, s;
+    var shift = ev.shiftKey, alt = ev.altKey;
+    if (alt && !(shift && /^Arrow(Left|Right)$/.test(ev.key))) return false;  // Alt+arrow is the browser's
+    switch (ev.key) {
+      case "Escape":
+        ev.preventDefault();
+        stopSelecting(true);
+        return true;
+      case "Enter":
+        if (shift) return false;
+        ev.preventDefault();
+        if (CAN_ANNOTATE) openForm(readSelection());
+        return true;
+      case "ArrowRight":
+        if (alt) { i = Math.min(i + 1, j); edge = "start"; }
+        else if (shift) j = Math.min(j + 1, n - 1);
+        else if (j + 1 < n) { i++; j++; }
+        break;
+      case "ArrowLeft":
+        forward = false;
+        if (alt) { i = Math.max(i - 1, 0); edge = "start"; }
+        else if (shift) j = Math.max(j - 1, i);
+        else if (i > 0) { i--; j--; edge = "start"; }
+        break;
+      case "ArrowDown":
+        s = sentOf[j];
+        if (shift) j = j < S[s].j ? S[s].j : (s + 1 < S.length ? S[s + 1].j : j);
+        else if (s + 1 < S.length) { i = S[s + 1].i; j = S[s + 1].j; }
+        break;
+      case "ArrowUp":
+        forward = false;
+        if (shift) { j = Math.max(S[sentOf[j]].i - 1, i); break; }
+        s = sentOf[i];
+        if (i === S[s].i && j === S[s].j) s--;
+        if (s >= 0) { i = S[s].i; j = S[s].j; }
+        edge = "start";
+        break;
+      case "Home":
+        forward = false;
+        if (shift) i = 0; else { i = 0; j = 0; }
+        edge = "start";
+        break;
+      case "End":
+        if (shift) j = n - 1; else { i = n - 1; j = n - 1; }
+        break;
+      default:
+        return false;
+    }
+    ev.preventDefault();
+    var moved = i !== kbd.i || j !== kbd.j;
+    kbd.i = i;
+    kbd.j = j;
+    applySelection(edge, moved ? "" : (i === j && shift && !forward ? "One word is the least. " :
+                                       forward ? "End of the text. " : "Start of the text. "));
+    return true;
+  }
+
+  unitEls.forEach(function (e) {
+    e.tabIndex = 0;
+    e.setAttribute("aria-describedby", "unit-keys");
+  });
+  document.addEventListener("focusin", function (ev) {
+    var t = ev.target;
+    if (kbd && t === kbd.el) { showBar("selecting", t); return; }
+    if (t.matches && t.matches(".text[data-unit]") && t.matches(":focus-visible")) showBar("idle", t);
+    else if (!help.contains(t)) hideBar();
+  });
+  document.addEventListener("focusout", function (ev) {
+    if (!kbd || ev.target !== kbd.el) return;
+    window.setTimeout(function () {  // the keys help borrows focus and gives it back; so does the window
+      var now = document.activeElement;
+      if (!kbd || now === kbd.el || help.contains(now) || !document.hasFocus()) return;
+      stopSelecting(false);
+    }, 0);
+  });
+  document.addEventListener("mousedown", function (ev) {
+    if (kbd && !(ev.target.closest && ev.target.closest("#adder"))) stopSelecting(false);
+  });
+
   // ---- events --------------------------------------------------------------------------------
   document.addEventListener("mouseup", function (ev) {
     if (ev.target.closest && (ev.target.closest("#adder") || ev.target.closest("#claims-panel"))) return;
@@ -561,16 +863,20 @@
   adder.addEventListener("click", function () { openForm(pending || readSelection()); });
 
   document.addEventListener("keydown", function (ev) {
+    if (kbd && ev.target === kbd.el && selectionKey(ev)) return;
     if (ev.key === "Escape") { escape(); return; }
     var t = ev.target;
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
     if (ev.key === "j") { ev.preventDefault(); step(1); }
     else if (ev.key === "k") { ev.preventDefault(); step(-1); }
+    else if (ev.key === "n") { ev.preventDefault(); stepUnit(1); }
+    else if (ev.key === "p") { ev.preventDefault(); stepUnit(-1); }
+    else if (ev.key === "s") { ev.preventDefault(); startSelecting(); }
     else if (ev.key === "a" && CAN_ANNOTATE) {
       var s = readSelection();
       if (s) { ev.preventDefault(); openForm(s); }
-      else announce("Select some words in the post or a comment first.");
+      else announce("Select some words in the post or a comment first: press s to select them with the keyboard.");
     }
     else if (ev.key === "?") { ev.preventDefault(); toggleHelp(); }
     else if (ev.key === "Enter" && t && t.matches && t.matches("mark[data-claims]")) {
@@ -603,7 +909,7 @@
     var action = ev.target.closest("[data-action]");
     if (!action) return;
     var what = action.getAttribute("data-action");
-    if (what === "cancel") closeForm();
+    if (what === "cancel") closeForm(true);
     else if (what === "close-detail") detail.hidden = true;
     else if (what === "close-panel") closeDrawer();
     else if (what === "close-help") toggleHelp(false);
