@@ -1,5 +1,6 @@
 """`workbench export` and `workbench import FILE.jsonl` as real processes: backup, restore into a fresh
-database (byte for byte), standard output, progress on stderr, filters, malformed lines, merge conflicts."""
+database (byte for byte, review tasks included), standard output, progress on stderr, filters,
+malformed lines, merge conflicts."""
 import json
 import os
 import subprocess
@@ -25,6 +26,19 @@ def count(url, sql):
         value = conn.execute(text(sql)).scalar()
     engine.dispose()
     return value
+
+
+def table(url, sql):
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = [tuple(None if v is None else str(v) for v in row) for row in conn.execute(text(sql))]
+    engine.dispose()
+    return rows
+
+
+TASKS = ('SELECT t.uid, t.kind, a.username, b.username, t.status, t.notes, t.version, t.due_date, c.uid, p.slug '
+         'FROM task t JOIN "user" a ON a.id = t.assignee_id JOIN "user" b ON b.id = t.created_by_id '
+         'LEFT JOIN claim c ON c.id = t.claim_id JOIN post p ON p.id = t.post_id ORDER BY t.uid')
 
 
 @pytest.fixture
@@ -55,9 +69,13 @@ def test_backup_and_restore_into_a_fresh_database_gives_the_same_bytes(source, f
     assert run(["export", "--output", str(again)], fresh).returncode == 0
     assert again.read_bytes() == backup.read_bytes()
     assert count(fresh, "SELECT count(*) FROM claim") == 4
+    # the assignments came along: who, by whom, in which state, on which claim or post
+    assert "5 tasks added" in restored.stdout and "created inactive user tess" in restored.stderr
+    assert table(fresh, TASKS) == table(source, TASKS) and len(table(fresh, TASKS)) == 5
     # importing the same file again merges nothing new and changes nothing
     twice = run(["import", str(backup)], fresh)
     assert twice.returncode == 0 and "5 already there" in twice.stdout and "0 conflicts" in twice.stdout
+    assert "0 tasks added" in twice.stdout
 
 
 def test_export_to_standard_output_with_filters(source):
@@ -97,6 +115,23 @@ def test_conflicts_are_reported_not_overwritten(source, fresh, tmp_path):
     assert out.returncode == 1
     assert "CONFLICT" in out.stderr and f"claim {claim['uid']}: the stored claim differs (statement)" in out.stderr
     assert count(fresh, f"SELECT statement FROM claim WHERE uid = '{claim['uid']}'") == original
+
+
+def test_omit_tasks_and_task_conflicts(source, fresh, tmp_path):
+    backup = tmp_path / "backup.jsonl"
+    run(["export", "-o", str(backup)], source)
+    lean = run(["export", "--omit-tasks", "-o", "-"], source)
+    assert lean.returncode == 0 and '"tasks"' not in lean.stdout and '"tasks"' in backup.read_text("utf-8")
+    assert "--omit-tasks" in run(["export", "--help"], source).stdout
+    assert run(["import", str(backup)], fresh).returncode == 0
+    records = [json.loads(line) for line in backup.read_text("utf-8").split("\n")[:-1]]
+    task = next(t for r in records for c in r["claims"] for t in c["tasks"])
+    original, task["notes"] = task["notes"], "Reassigned in the other workbench"
+    backup.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
+    out = run(["import", str(backup)], fresh)
+    assert out.returncode == 1
+    assert f"CONFLICT  {backup}: line" in out.stderr and f"task {task['uid']} differs from the stored one" in out.stderr
+    assert count(fresh, f"SELECT notes FROM task WHERE uid = '{task['uid']}'") == original
 
 
 def test_text_dumps_still_import_beside_native_files(fresh, tmp_path):

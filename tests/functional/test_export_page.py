@@ -24,7 +24,7 @@ def test_the_page_offers_the_filters(seeded, db, make_user, login):
     html = c.get("/exports").get_data(as_text=True)
     for needle in ('name="format" value="w3c"', 'name="date_from"', 'name="date_to"', 'id="category"',
                    'value="disputed"', "<option >rita</option>", 'name="only_adjudicated"', 'name="omit_discussion"',
-                   'name="omit_history"', 'name="redact_emails"', 'href="/exports"'):
+                   'name="omit_history"', 'name="omit_tasks"', 'name="redact_emails"', 'href="/exports"'):
         assert needle.replace("<option >", "<option>") in html.replace("<option >", "<option>"), needle
 
 
@@ -103,3 +103,38 @@ def test_blind_review_holds_in_exports(seeded, db, make_user, login):
     assert claims["A claim in a comment"]["verdicts"]
     lead = claims_of(jsonl(login("lead").get("/api/v1/exports?format=jsonl", buffered=True)))
     assert len(lead["A disputed claim"]["verdicts"]) == 3
+
+
+def tasks_of(records):
+    return sorted((t["assignee"], t["kind"], t["status"]) for r in records
+                  for t in r["tasks"] + [t for c in r["claims"] for t in c["tasks"]])
+
+
+def test_tasks_are_in_the_native_download_and_can_be_left_out(seeded, db, make_user, login):
+    annotate(db, make_user)
+    lead = login("lead")
+    everyone = tasks_of(jsonl(lead.get("/exports/download?format=jsonl", buffered=True)))
+    assert everyone == [("lena", "adjudicate_claim", "open"), ("ravi", "check_claim", "cancelled"),
+                        ("ravi", "check_claim", "done"), ("rita", "annotate_post", "in_progress"),
+                        ("tess", "annotate_post", "open")]
+    for url in ("/exports/download?format=jsonl&omit_tasks=1", "/api/v1/exports?format=jsonl&omit_tasks=true"):
+        body = lead.get(url, buffered=True).get_data(as_text=True)
+        assert body.count("\n") == 5 and '"tasks"' not in body, url
+    # the other formats never carried tasks: the same with and without the option
+    for fmt in ("w3c", "claimreview", "csv"):
+        assert lead.get(f"/api/v1/exports?format={fmt}", buffered=True).get_data() == \
+            lead.get(f"/api/v1/exports?format={fmt}&omit_tasks=1", buffered=True).get_data()
+    params = lead.get("/api/v1/openapi.json").get_json()["paths"]["/exports"]["get"]["parameters"]
+    assert "omit_tasks" in [p["name"] for p in params]
+
+
+def test_a_reviewer_downloads_only_their_own_tasks(seeded, db, make_user, login):
+    """As on the task pages: a reviewer sees their own queue, not who else was given what."""
+    ids = annotate(db, make_user)
+    rita, ravi, lena = ids["users"]
+    assert tasks_of(jsonl(login(user=rita).get("/exports/download?format=jsonl", buffered=True))) == \
+        [("rita", "annotate_post", "in_progress")]
+    assert tasks_of(jsonl(login(user=ravi).get("/api/v1/exports?format=jsonl", buffered=True))) == \
+        [("ravi", "check_claim", "cancelled"), ("ravi", "check_claim", "done")]
+    assert tasks_of(jsonl(login("reviewer").get("/api/v1/exports?format=jsonl", buffered=True))) == []
+    assert len(tasks_of(jsonl(login(user=lena).get("/api/v1/exports?format=jsonl", buffered=True)))) == 5

@@ -23,13 +23,15 @@ _PARAMS = [
     {"name": "reviewer", "in": "query", "schema": {"type": "string"},
      "description": "username: claims with this reviewer's current verdict"},
 ] + [{"name": flag, "in": "query", "schema": {"type": "boolean"}}
-     for flag in ("only_adjudicated", "omit_discussion", "omit_history", "redact_emails")]
+     for flag in ("only_adjudicated", "omit_discussion", "omit_history", "omit_tasks", "redact_emails")]
 
 OPENAPI_PATHS = {
     "/exports": {"get": {
         "summary": "Export the annotated corpus (streamed)", "operationId": "exportCorpus",
         "description": "jsonl: native JSON Lines (schema workbench/schemas/native-export.schema.json), "
-                       "one post per line, re-importable with `workbench import FILE.jsonl`; w3c: JSON Lines "
+                       "one post per line with its claims and review tasks (omit_tasks leaves the tasks out; "
+                       "a reviewer who may not assign gets only their own), re-importable with "
+                       "`workbench import FILE.jsonl`; w3c: JSON Lines "
                        "of W3C Web Annotation JSON-LD (an AnnotationCollection, then its AnnotationPages); "
                        "claimreview: a JSON array of schema.org ClaimReview; csv: one row per claim. "
                        "Blind review applies: a reviewer gets others' verdicts only on claims they have judged.",

@@ -19,6 +19,7 @@ class ExportOptions:
     only_adjudicated: bool = False
     omit_discussion: bool = False
     omit_history: bool = False
+    omit_tasks: bool = False             # the review tasks (assignments), native format only
     redact_emails: bool = False
 
     @property
@@ -54,7 +55,8 @@ def parse_options(data) -> ExportOptions:
         category=(get("category") or "").strip() or None, status=status,
         reviewer=(get("reviewer") or "").strip() or None,
         only_adjudicated=_bool(get("only_adjudicated")), omit_discussion=_bool(get("omit_discussion")),
-        omit_history=_bool(get("omit_history")), redact_emails=_bool(get("redact_emails")))
+        omit_history=_bool(get("omit_history")), omit_tasks=_bool(get("omit_tasks")),
+        redact_emails=_bool(get("redact_emails")))
     if opts.date_from and opts.date_to and opts.date_from > opts.date_to:
         raise ValidationError("The date range ends before it starts.", field="date_to")
     return opts

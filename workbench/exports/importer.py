@@ -5,8 +5,13 @@ bytes (backup, restore, SQLite → PostgreSQL). Into a non-empty one it merges b
 identifiers: posts by slug, comments by path, everything else by uid. Rows already stored
 are never overwritten: where the file disagrees with them the difference is reported as a
 conflict and the stored row is kept. Three streaming passes over the file (check every line,
-then posts and comments, then claims), all in the caller's one transaction: a malformed line
-is reported with its number and the caller rolls back, so nothing changes.
+then posts and comments, then claims and tasks), all in the caller's one transaction: a
+malformed line is reported with its number and the caller rolls back, so nothing changes.
+
+Review tasks are merged like a claim's parts: a claim's tasks with the claim, a post's annotate
+tasks with the post (a task is where what it is about is, so it cannot point at a missing claim
+or post: a claim task on a post's line, or an annotate task in a claim, is a malformed line).
+Files written before tasks were exported have no "tasks" keys and import as before.
 """
 import json
 import secrets
@@ -28,7 +33,8 @@ from ..corpus.models import Comment, Post
 from ..extensions import db
 from ..permissions import Role
 from ..review.models import Adjudication, DiscussionPost, Flag
-from .loader import load_claims
+from ..tasks.models import Task
+from .loader import load_claims, load_post_tasks
 from .native import public
 
 SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "native-export.schema.json"
@@ -37,7 +43,8 @@ CLAIM_FIELDS = ("statement", "category", "version", "created_by", "created_at", 
                 "retracted_at", "retracted_by", "retract_reason")
 # list key in a claim record → (model, how each item becomes a row; see _row)
 PARTS = {"spans": ClaimSpan, "sources": Source, "verdicts": Verdict, "flags": Flag,
-         "discussion": DiscussionPost, "adjudications": Adjudication}
+         "discussion": DiscussionPost, "adjudications": Adjudication, "tasks": Task}
+OPEN = ("open", "in_progress")   # task states of which one person has one per claim (uq_task_open_claim)
 
 
 class NativeImportError(Exception):
@@ -54,6 +61,7 @@ class NativeReport:
     claims_added: int = 0
     claims_merged: int = 0
     parts_added: int = 0
+    tasks_added: int = 0       # review tasks, of posts and of claims (not counted in parts_added)
     users_created: list[str] = field(default_factory=list)
     categories_created: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
@@ -61,7 +69,8 @@ class NativeReport:
     def summary(self) -> str:
         return (f"{self.posts_added} posts added, {self.posts_unchanged} already there; "
                 f"{self.claims_added} claims added, {self.claims_merged} merged "
-                f"({self.parts_added} parts added); {len(self.conflicts)} conflicts")
+                f"({self.parts_added} parts added); {self.tasks_added} tasks added; "
+                f"{len(self.conflicts)} conflicts")
 
 
 def _inline(node, defs):
@@ -89,6 +98,19 @@ def _where(error) -> str:
     return "".join(parts) or "(the line)"
 
 
+def _explain(error) -> str:
+    """The schema's message, said plainly where a task is not where what it is about is."""
+    path = list(error.absolute_path)
+    if path[-1:] == ["kind"] and error.instance in ("annotate_post", "check_claim", "adjudicate_claim"):
+        if path[0] == "tasks":
+            return (f"{error.instance} is a claim's task: it belongs in that claim's \"tasks\", "
+                    "not the post's (no claim is named here)")
+        if path[0] == "claims":
+            return ("an annotate_post task is about the post: it belongs in the post's own \"tasks\", "
+                    "not a claim's")
+    return error.message
+
+
 def read_lines(path) -> Iterator[tuple[int, dict]]:
     """(line number, record) for every non-blank line; a line that is not a JSON object raises."""
     with open(path, "rb") as fh:
@@ -114,7 +136,7 @@ def check_file(path) -> int:
     for number, record in read_lines(path):
         error = next(iter(sorted(validator().iter_errors(record), key=lambda e: list(e.absolute_path))), None)
         if error is not None:
-            raise NativeImportError(number, f"{_where(error)}: {error.message}")
+            raise NativeImportError(number, f"{_where(error)}: {_explain(error)}")
         if record["slug"] in slugs:
             raise NativeImportError(number, f"post {record['slug']} appears twice in the file")
         slugs.add(record["slug"])
@@ -125,12 +147,19 @@ def check_file(path) -> int:
                 raise NativeImportError(number, f"comment {c['path']}: duplicate, wrong parent, "
                                                 "or its parent comes later")
             paths.add(c["path"])
+        for uid in [t["uid"] for t in record.get("tasks", [])]:
+            if uid in uids:
+                raise NativeImportError(number, f"uid {uid} appears twice in the file")
+            uids.add(uid)
         for claim in record["claims"]:
             current = [v["reviewer"] for v in claim["verdicts"] if v["superseded_at"] is None]
             if len(current) != len(set(current)):
                 raise NativeImportError(number, f"claim {claim['uid']}: two current verdicts by one reviewer")
             if sum(a["reopened_at"] is None for a in claim["adjudications"]) > 1:
                 raise NativeImportError(number, f"claim {claim['uid']}: two live adjudications")
+            active = [(t["kind"], t["assignee"]) for t in claim.get("tasks", []) if t["status"] in OPEN]
+            if len(active) != len(set(active)):
+                raise NativeImportError(number, f"claim {claim['uid']}: two open tasks of one kind for one person")
             for uid in [claim["uid"]] + [p["uid"] for key in PARTS for p in claim.get(key, [])]:
                 if uid in uids:
                     raise NativeImportError(number, f"uid {uid} appears twice in the file")
@@ -165,6 +194,7 @@ def import_native(path, progress: Callable[[int, int], None] | None = None) -> N
     done = 0
     for batch in _batches(path):
         _import_claims(batch, ctx, conflicted)
+        _import_post_tasks(batch, ctx, conflicted)
         done += len(batch)
         if progress:
             progress(done, total)
@@ -224,7 +254,7 @@ def _import_posts(batch, report: NativeReport, conflicted: set[str]) -> None:
         else:
             conflicted.add(r["slug"])
             report.conflicts.append(f"line {number}: post {r['slug']}: the stored text differs; "
-                                    "kept the stored post and skipped its claims")
+                                    "kept the stored post and skipped its claims and tasks")
     if not new:
         return
     ids = db.session.execute(insert(Post).returning(Post.id, sort_by_parameter_order=True), [
@@ -289,17 +319,19 @@ def _insert_new_claims(new, known: dict, units: dict, ctx: _Context) -> None:
     ids = {c["uid"]: cid for (_, _, c), cid in zip(new, claim_ids)}
     for key, model in PARTS.items():
         rows = []
-        for (number, _, c), cid in zip(new, claim_ids):
+        for (number, slug, c), cid in zip(new, claim_ids):
             for p in c.get(key, []):
                 if p["uid"] in known:
                     ctx.report.conflicts.append(f"line {number}: claim {c['uid']}: {p['uid']} belongs to another "
                                                 "claim in this workbench; skipped")
                     continue
-                rows.append(_row(key, p, cid, units, ctx))
+                rows.append(_row(key, p, cid, units, ctx, units[(slug, None)][0]))
         if rows:
             t = model.__table__
             new_ids = db.session.execute(insert(t).returning(t.c.id, sort_by_parameter_order=True), rows).scalars().all()
             ids.update(zip((r["uid"] for r in rows), new_ids))
+            if key == "tasks":
+                ctx.report.tasks_added += len(rows)
     history = [row for (_, _, c), cid in zip(new, claim_ids) for row in _history_rows(c, cid, [], ids, ctx)]
     if history:
         db.session.execute(insert(AuditEvent.__table__), history)
@@ -329,7 +361,10 @@ def _check_span(number: int, claim_uid: str, s: dict, units: dict) -> None:
         raise NativeImportError(number, f"claim {claim_uid}: span {s['uid']} does not match the text of {where}")
 
 
-def _row(key: str, p: dict, claim_id: int, units: dict, ctx: _Context) -> dict:
+def _row(key: str, p: dict, claim_id: int, units: dict, ctx: _Context, post_id: int | None = None) -> dict:
+    """The row of one item of a claim's list; post_id: the claim's post (tasks keep it too)."""
+    if key == "tasks":
+        return _task_row(p, post_id, claim_id, ctx)
     row = {"uid": p["uid"], "claim_id": claim_id, "created_at": _ts(p["created_at"])}
     if key == "spans":
         post_id, comment_id, _ = units[(p["post"], p["comment"])]
@@ -353,6 +388,52 @@ def _row(key: str, p: dict, claim_id: int, units: dict, ctx: _Context) -> dict:
                    reopened_at=_ts(p["reopened_at"]), reopened_by_id=ctx.user(p["reopened_by"]),
                    reopen_reason=p["reopen_reason"])
     return row
+
+
+def _task_row(p: dict, post_id: int, claim_id: int | None, ctx: _Context) -> dict:
+    """Core insert, not the ORM: the version is the file's, not a counter restarted at 1."""
+    return dict(uid=p["uid"], kind=p["kind"], post_id=post_id, claim_id=claim_id, assignee_id=ctx.user(p["assignee"]),
+                created_by_id=ctx.user(p["created_by"]),
+                due_date=date.fromisoformat(p["due_date"]) if p["due_date"] else None, priority=p["priority"],
+                notes=p["notes"], status=p["status"], version=p["version"], created_at=_ts(p["created_at"]),
+                updated_at=_ts(p["updated_at"]), completed_at=_ts(p["completed_at"]),
+                archived_at=_ts(p["archived_at"]))
+
+
+def _task_clash(p: dict, stored_tasks) -> bool:
+    """An open task for someone who already has an open task of that kind for the same thing here
+    (the database allows one per claim, the task pages one per post)."""
+    return p["status"] in OPEN and any(t["kind"] == p["kind"] and t["assignee"] == p["assignee"]
+                                       and t["status"] in OPEN for t in stored_tasks)
+
+
+def _import_post_tasks(batch, ctx: _Context, conflicted: set[str]) -> None:
+    """Pass 3, after the claims of the batch: the posts' annotate tasks, merged by uid like parts."""
+    items = [(number, r["slug"], t) for number, r in batch if r["slug"] not in conflicted for t in r.get("tasks", [])]
+    if not items:
+        return
+    posts = dict(db.session.execute(select(Post.slug, Post.id).where(Post.slug.in_({s for _, s, _ in items}))).all())
+    known = {uid: (post_id, claim_id) for uid, post_id, claim_id in db.session.execute(
+        select(Task.uid, Task.post_id, Task.claim_id).where(Task.uid.in_([t["uid"] for _, _, t in items])))}
+    stored = load_post_tasks(list(posts.values()))
+    rows = []
+    for number, slug, t in items:
+        post_id = posts[slug]
+        mine = {s["uid"]: s for s in stored.get(post_id, [])}
+        where = f"line {number}: post {slug}: task {t['uid']}"
+        if t["uid"] in mine:
+            if mine[t["uid"]] != t:
+                ctx.report.conflicts.append(f"{where} differs from the stored one; kept the stored one")
+        elif t["uid"] in known:
+            ctx.report.conflicts.append(f"{where} belongs to another post or claim in this workbench; skipped")
+        elif _task_clash(t, mine.values()):
+            ctx.report.conflicts.append(f"{where}: {t['assignee']} already has an open {t['kind']} task for it "
+                                        "here; kept the stored one")
+        else:
+            rows.append(_task_row(t, post_id, None, ctx))
+    if rows:
+        db.session.execute(insert(Task.__table__), rows)
+        ctx.report.tasks_added += len(rows)
 
 
 def _insert_parts(number, claim: dict, claim_id: int, existing: dict, known: dict, units: dict, ctx) -> None:
@@ -382,13 +463,19 @@ def _insert_parts(number, claim: dict, claim_id: int, existing: dict, known: dic
                 ctx.report.conflicts.append(f"line {number}: claim {claim['uid']}: already adjudicated here "
                                             "differently; kept the stored adjudication")
                 continue
-            rows.append(_row(key, p, claim_id, units, ctx))
+            if key == "tasks" and _task_clash(p, mine.values()):
+                ctx.report.conflicts.append(f"line {number}: claim {claim['uid']}: task {p['uid']}: {p['assignee']} "
+                                            f"already has an open {p['kind']} task for it here; kept the stored one")
+                continue
+            rows.append(_row(key, p, claim_id, units, ctx, existing.get("_post_id")))
         if rows:
             t = model.__table__
             new_ids = db.session.execute(insert(t).returning(t.c.id, sort_by_parameter_order=True),
                                          rows).scalars().all()
             ids.update(zip((r["uid"] for r in rows), new_ids))
-            if existing:
+            if key == "tasks":
+                ctx.report.tasks_added += len(rows)
+            elif existing:
                 ctx.report.parts_added += len(rows)
     _insert_history(claim, claim_id, existing.get("history", []), ids, ctx)
 
@@ -404,6 +491,9 @@ def _history_rows(claim: dict, claim_id: int, stored: list, ids: dict, ctx: _Con
     def key(e):
         return (e["at"], e["entity_type"], e["entity"], e["action"])
     have = {key(e) for e in stored}
+    # an event whose entity the file does not name (an older export's task events) is the
+    # stored event of the same time, kind and action
+    have |= {(e["at"], e["entity_type"], None, e["action"]) for e in stored}
     return [dict(at=_ts(e["at"]), actor_id=ctx.user(e["actor"]), entity_type=e["entity_type"],
                  entity_id=ids.get(e["entity"], 0) if e["entity"] else 0, action=e["action"], claim_id=claim_id,
                  before=None if e["before"] is None else json.dumps(e["before"], sort_keys=True, default=str),

@@ -13,7 +13,15 @@ asking for the next post), so memory stays flat however many claims one post has
 Rows are read as plain Core rows in a fixed column order and unpacked, never as ORM objects:
 nothing is kept in the session's identity map, and a batch costs its queries plus one dict per
 exported object (100,000 claims are about a million rows). A format that does not write the
-thread, the discussion or the history asks the loader not to read them (see services.export).
+thread, the discussion, the history or the tasks asks the loader not to read them (see
+services.export).
+
+Review tasks travel with what they are about: a claim's check and adjudicate tasks are in its
+record ("tasks", after its other lists), a post's annotate tasks in the post's record ("tasks",
+before "comments"), both in (created_at, uid) order. The tasks of a batch are read in one query
+(by claim for the claims' tasks, by post for the annotate tasks), with the usernames joined in.
+A filter that leaves a claim out leaves its tasks out; a post left out takes its annotate tasks
+along. A viewer who may not assign work gets only the tasks assigned to them, as on the task pages.
 """
 import json
 from collections import defaultdict
@@ -33,6 +41,7 @@ from ..extensions import db
 from ..permissions import Permission, can
 from ..review.models import Adjudication, DiscussionPost, Flag
 from ..settings import get_flag
+from ..tasks.models import Task
 from .filters import ExportOptions, redact
 
 BATCH_POSTS = 100
@@ -40,7 +49,7 @@ BATCH_CLAIMS = 500   # a batch of posts is cut so that it holds at most about th
 # audit entity_type → which list of the claim holds the entity (its uid is exported, not its id)
 ENTITY_LISTS = {"claim": None, "span": "spans", "claim_span": "spans", "source": "sources",
                 "verdict": "verdicts", "flag": "flags", "discussion": "discussion",
-                "discussion_post": "discussion", "adjudication": "adjudications"}
+                "discussion_post": "discussion", "adjudication": "adjudications", "task": "tasks"}
 
 # The columns read for each part, in the order the loops below unpack them. Every part row
 # starts with (claim_id, created_at, uid, id): grouped by claim, sorted by (created_at, uid).
@@ -86,6 +95,17 @@ PARTS = {key: select(model.claim_id, model.created_at, model.uid, model.id, *PAR
 HISTORY = (select(AuditEvent.claim_id, AuditEvent.at, AuditEvent.actor_id, AuditEvent.entity_type,
                   AuditEvent.entity_id, AuditEvent.action, AuditEvent.before, AuditEvent.after, AuditEvent.reason)
            .where(_in(AuditEvent.claim_id)).order_by(AuditEvent.at, AuditEvent.id))
+_assignee, _creator = aliased(User), aliased(User)
+# A task row starts like a part row: (claim_id, created_at, uid, id), then the exported fields,
+# then the assignee's id (for a viewer who sees only their own tasks).
+TASK_COLUMNS = (Task.claim_id, Task.created_at, Task.uid, Task.id, Task.post_id, Task.kind, _assignee.username,
+                _creator.username, Task.due_date, Task.priority, Task.notes, Task.status, Task.version,
+                Task.updated_at, Task.completed_at, Task.archived_at, Task.assignee_id)
+# the tasks of these claims, and the annotate tasks of these posts: one query for a batch
+TASKS = (select(*TASK_COLUMNS).join(_assignee, _assignee.id == Task.assignee_id)
+         .join(_creator, _creator.id == Task.created_by_id)
+         .where(or_(Task.claim_id.in_(bindparam("claims", expanding=True)),
+                    and_(Task.claim_id.is_(None), Task.post_id.in_(bindparam("posts", expanding=True))))))
 USERNAMES = select(User.id, User.username).where(_in(User.id))
 POST_DAYS = select(Post.id, Post.slug, Post.date).where(_in(Post.id))
 COMMENT_PLACES = select(Comment.id, Comment.path, Comment.position).where(_in(Comment.id))
@@ -102,13 +122,58 @@ def _rows(stmt, ids):
     statements and reuses them. Unpadded, every batch has its own length, and the driver's
     cache of prepared statements (SQLite's holds 128, each with up to 500 parameters) grows
     through an export by about 10 MB."""
+    return _run(stmt, {"ids": _padded(ids)})
+
+
+def _padded(ids) -> list:
     ids = list(ids)
     if ids:
         ids += ids[-1:] * (max(16, 1 << (len(ids) - 1).bit_length()) - len(ids))
+    return ids
+
+
+def _run(stmt, params: dict):
     session = db.session()
     if session.autoflush:
         session.flush()
-    return session.connection().execute(stmt, {"ids": ids})
+    return session.connection().execute(stmt, params)
+
+
+def _task_rows(claim_ids, post_ids) -> tuple[dict, dict]:
+    """The tasks of these claims and the annotate tasks of these posts, in one query: rows by
+    claim id and by post id, each list in (created_at, uid) order."""
+    per_claim, per_post = defaultdict(list), defaultdict(list)
+    for row in _run(TASKS, {"claims": _padded(claim_ids), "posts": _padded(post_ids)}):
+        if row[0] is None:
+            per_post[row[4]].append(row)
+        else:
+            per_claim[row[0]].append(row)
+    for groups in (per_claim, per_post):
+        for group in groups.values():
+            group.sort(key=_by_time)
+    return per_claim, per_post
+
+
+def task_record(row) -> dict:
+    """A task's native record, from a row in TASK_COLUMNS order (who by username, no database ids)."""
+    (_, created_at, uid, _, _, kind, assignee, created_by, due_date, priority, notes, status, version,
+     updated_at, completed_at, archived_at, _) = row
+    return {"uid": uid, "kind": kind.value, "assignee": assignee, "created_by": created_by,
+            "due_date": due_date.isoformat() if due_date else None, "priority": priority, "notes": notes,
+            "status": status.value, "version": version, "created_at": ts(created_at),
+            "updated_at": ts(updated_at), "completed_at": ts(completed_at), "archived_at": ts(archived_at)}
+
+
+def task_records(rows, tasks_of) -> list[dict]:
+    """The records of the rows the viewer may see (tasks_of: None for all, else a user id)."""
+    return [task_record(r) for r in rows if tasks_of is None or r[16] == tasks_of]
+
+
+def load_post_tasks(post_ids) -> dict[int, list[dict]]:
+    """Every annotate task of these posts as native records, by post id (the importer merges
+    against them)."""
+    _, per_post = _task_rows((), post_ids)
+    return {post_id: [task_record(r) for r in rows] for post_id, rows in per_post.items()}
 
 
 def ts(value) -> str | None:
@@ -122,6 +187,7 @@ def iter_posts(options: ExportOptions, viewer=None, batch_size: int = BATCH_POST
     private: add the "_" keys; thread: read the comments (else every post has an empty list)."""
     after = None
     blind = _blind_rule(viewer)
+    tasks_of = _task_rule(viewer)
     while True:
         stmt = select(*POST_COLUMNS).order_by(Post.date, Post.slug).limit(batch_size)
         if options.date_from:
@@ -135,7 +201,7 @@ def iter_posts(options: ExportOptions, viewer=None, batch_size: int = BATCH_POST
             return
         after = (posts[-1][2], posts[-1][1])
         for chunk, held in _by_claims(posts):
-            yield from _batch(chunk, held, options, blind, private, thread)
+            yield from _batch(chunk, held, options, blind, private, thread, tasks_of)
         if len(posts) < batch_size:
             return
 
@@ -165,7 +231,16 @@ def _blind_rule(viewer):
     return viewer.id
 
 
-def _batch(posts, held: int, options: ExportOptions, blind_for, private: bool, thread: bool) -> Iterator[dict]:
+def _task_rule(viewer):
+    """Whose tasks an export holds: everyone's for the command line and for those who assign
+    work; only their own for the others (the task pages show a reviewer their own queue)."""
+    if viewer is None or can(viewer, Permission.ASSIGN):
+        return None
+    return viewer.id
+
+
+def _batch(posts, held: int, options: ExportOptions, blind_for, private: bool, thread: bool,
+           tasks_of=None) -> Iterator[dict]:
     ids = [p[0] for p in posts]
     comments = defaultdict(list)
     if thread:
@@ -176,15 +251,21 @@ def _batch(posts, held: int, options: ExportOptions, blind_for, private: bool, t
                 c["_id"] = comment_id
             comments[post_id].append(c)
     claims = defaultdict(list)
+    post_tasks = {}
     if held > BATCH_CLAIMS:          # one post (see _by_claims): its claims are read as they are written
-        stream = _claim_slices(ids[0], options, blind_for, private)
+        stream = _claim_slices(ids[0], options, blind_for, private, tasks_of)
         first = next(stream, None)   # a filter leaves the post out when no claim matches
         claims[ids[0]] = [] if first is None else chain((first,), stream)
         if first is None and options.filters_claims:
             return
+        if not options.omit_tasks:   # the claims' tasks are read with each slice of claims
+            post_tasks = _task_rows((), ids)[1]
     else:
         claim_ids = list(_rows(CLAIM_IDS, ids).scalars())
-        for post_id, claim in _records(claim_ids, options, blind_for, private):
+        claim_tasks = None
+        if not options.omit_tasks:   # every task of the batch: one query
+            claim_tasks, post_tasks = _task_rows(claim_ids, ids)
+        for post_id, claim in _records(claim_ids, options, blind_for, private, tasks_of, claim_tasks):
             if _matches(claim, options):
                 claims[post_id].append(claim)
     for post_id, slug, day, title, body, declared, source_name, content_hash, imported_at in posts:
@@ -192,21 +273,24 @@ def _batch(posts, held: int, options: ExportOptions, blind_for, private: bool, t
             continue
         record = {"slug": slug, "date": day.isoformat(), "title": title, "body": body,
                   "declared_comment_count": declared, "source_name": source_name,
-                  "content_hash": content_hash, "imported_at": ts(imported_at),
-                  "comments": comments[post_id], "claims": claims[post_id]}
+                  "content_hash": content_hash, "imported_at": ts(imported_at)}
+        if not options.omit_tasks:
+            record["tasks"] = task_records(post_tasks.get(post_id, ()), tasks_of)
+        record["comments"] = comments[post_id]
+        record["claims"] = claims[post_id]
         if private:
             record["_id"] = post_id
         yield record
 
 
-def _claim_slices(post_id: int, options: ExportOptions, blind_for, private: bool) -> Iterator[dict]:
+def _claim_slices(post_id: int, options: ExportOptions, blind_for, private: bool, tasks_of=None) -> Iterator[dict]:
     """The matching claims of one post, BATCH_CLAIMS at a time, in (created_at, uid) order: the
     order is taken from those two columns of every claim of the post (sorted here, as _records
     sorts, so it is the same order), then each slice is read whole."""
     keys = sorted(tuple(row) for row in db.session.execute(select(Claim.created_at, Claim.uid, Claim.id)
                                                            .where(Claim.post_id == post_id)))
     for i in range(0, len(keys), BATCH_CLAIMS):
-        for _, claim in _records([k[2] for k in keys[i:i + BATCH_CLAIMS]], options, blind_for, private):
+        for _, claim in _records([k[2] for k in keys[i:i + BATCH_CLAIMS]], options, blind_for, private, tasks_of):
             if _matches(claim, options):
                 yield claim
 
@@ -226,15 +310,22 @@ def _matches(claim: dict, options: ExportOptions) -> bool:
 
 def load_claims(claim_ids: list[int], options: ExportOptions = ExportOptions(), blind_for=None,
                 private: bool = True) -> list[dict]:
-    """Native records of these claims (any order in, (created_at, uid) order out), in ten queries."""
+    """Native records of these claims (any order in, (created_at, uid) order out), in eleven
+    queries; with every task of each claim (the importer merges against them)."""
     return [record for _, record in _records(claim_ids, options, blind_for, private)]
 
 
-def _records(claim_ids: list[int], options: ExportOptions, blind_for, private: bool) -> list[tuple[int, dict]]:
-    """(post id, native record) of each claim, in (created_at, uid) order."""
+def _records(claim_ids: list[int], options: ExportOptions, blind_for, private: bool, tasks_of=None,
+             tasks: dict | None = None) -> list[tuple[int, dict]]:
+    """(post id, native record) of each claim, in (created_at, uid) order. tasks: the claims'
+    task rows when the caller has read them already (see _batch); else they are read here. As
+    for the discussion, they are read for the history's sake even when omitted (a task's events
+    name it by uid); tasks_of: whose tasks the records hold (None: everyone's)."""
     if not claim_ids:
         return []
     want_history = not options.omit_history
+    if tasks is None and (want_history or not options.omit_tasks):
+        tasks = _task_rows(claim_ids, ())[0]
     parts = {}
     for key, stmt in PARTS.items():
         per_claim = defaultdict(list)
@@ -261,7 +352,12 @@ def _records(claim_ids: list[int], options: ExportOptions, blind_for, private: b
     for claim in sorted(claims, key=itemgetter(7, 1)):
         cid = claim[0]
         groups = {key: sorted(per_claim.get(cid, no_rows), key=_by_time) for key, per_claim in parts.items()}
-        out.append((claim[2], build.claim(claim, groups, history.get(cid, no_rows))))
+        if tasks is not None:
+            groups["tasks"] = tasks.get(cid, no_rows)
+        record = build.claim(claim, groups, history.get(cid, no_rows))
+        if not options.omit_tasks:
+            record["tasks"] = task_records(groups["tasks"], tasks_of)
+        out.append((claim[2], record))
     return out
 
 

@@ -5,8 +5,9 @@ from typing import Iterable, Iterator
 MEDIA_TYPE = "application/x-ndjson"
 EXTENSION = "jsonl"
 # What this format writes beyond the claims (services.export tells the loader): the thread, the
-# discussion and the history; no "_" keys, so the records need no second pass to strip them.
-NEEDS = frozenset({"thread", "discussion", "history"})
+# discussion, the history and the review tasks; no "_" keys, so the records need no second pass
+# to strip them.
+NEEDS = frozenset({"thread", "discussion", "history", "tasks"})
 CLAIMS_PER_PIECE = 32
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _TAIL = '"comments":[],"claims":[]}'

@@ -72,9 +72,10 @@ def export(actor, fmt_key: str, options: ExportOptions, *, base: str | None = No
     fmt = get_format(fmt_key)
     needs = fmt.module.NEEDS
     # Read only what the format writes: the loader skips the thread, the discussion and the
-    # history (the bulk of the rows) for the formats that never look at them.
+    # history (the bulk of the rows), and the tasks, for the formats that never look at them.
     reading = replace(options, omit_discussion=options.omit_discussion or "discussion" not in needs,
-                      omit_history=options.omit_history or "history" not in needs)
+                      omit_history=options.omit_history or "history" not in needs,
+                      omit_tasks=options.omit_tasks or "tasks" not in needs)
     posts = iter_posts(reading, actor, private="private" in needs, thread="thread" in needs)
     if progress:
         posts = _counting(posts, progress)

@@ -1,6 +1,10 @@
 """Annotated seed data for the export tests: claims on bodies and replies, sources, agreeing and
-disagreeing verdicts (one superseded), a flag, discussion, an adjudication, a retraction, and a
-claim that appears on two posts. Built through the real services where they exist."""
+disagreeing verdicts (one superseded), a flag, discussion, an adjudication, a retraction, a
+claim that appears on two posts, and review tasks (done, open, in progress, cancelled; of posts
+and of claims; one for a user who appears nowhere else). Built through the real services where
+they exist."""
+from datetime import date
+
 from sqlalchemy import select
 
 from workbench import audit
@@ -9,6 +13,8 @@ from workbench.annotations.models import Rating
 from workbench.corpus.models import Comment, Post
 from workbench.db import utcnow
 from workbench.review.models import Adjudication, DiscussionPost, Flag
+from workbench.tasks import services as tasks
+from workbench.tasks.models import TaskKind
 
 
 def body(post, exact, statement, category="reoffending", comment=None, **extra):
@@ -28,6 +34,7 @@ def words(text, n=4, skip=0):
 
 def annotate(db, make_user):
     rita, ravi, lead = make_user("reviewer", "rita"), make_user("reviewer", "ravi"), make_user("lead", "lena")
+    tess = make_user("reviewer", "tess")    # only ever assigned a task
     posts = db.session.scalars(select(Post).order_by(Post.date)).all()
     first, second = posts[0], posts[1]
     comment = db.session.scalar(select(Comment).where(Comment.post_id == first.id, Comment.depth == 1)
@@ -62,6 +69,17 @@ def annotate(db, make_user):
     services.set_verdict(ravi, two_posts, schemas.VerdictIn(Rating.TRUE, "Agreed."))
     retracted = services.create_claim(rita, body(second, words(second.body, 3, 40), "Withdrawn"))
     services.retract_claim(rita, retracted, {"reason": "Not a claim.", "version": retracted.version})
+
+    check = tasks.create_task(lead, tasks.TaskIn(TaskKind.CHECK_CLAIM, ravi.id, claim_id=disputed.id,
+                                                 due_date=date(2026, 12, 1), priority=1,
+                                                 notes="Table 3 – “the figure” 😀"))
+    tasks.transition(ravi, check, "complete")
+    tasks.create_task(lead, tasks.TaskIn(TaskKind.ADJUDICATE_CLAIM, lead.id, claim_id=disputed.id))
+    reading = tasks.create_task(lead, tasks.TaskIn(TaskKind.ANNOTATE_POST, rita.id, post_id=second.id, priority=3))
+    tasks.transition(rita, reading, "start")
+    dropped = tasks.create_task(lead, tasks.TaskIn(TaskKind.CHECK_CLAIM, ravi.id, claim_id=two_posts.id))
+    tasks.transition(lead, dropped, "cancel", reason="Assigned twice.")
+    tasks.create_task(lead, tasks.TaskIn(TaskKind.ANNOTATE_POST, tess.id, post_id=first.id))
     db.session.commit()
-    return {"users": (rita, ravi, lead), "disputed": disputed.id, "adjudicated": adjudicated.id,
+    return {"users": (rita, ravi, lead), "tess": tess, "disputed": disputed.id, "adjudicated": adjudicated.id,
             "two_posts": two_posts.id, "retracted": retracted.id}

@@ -8,6 +8,11 @@ and sources, a claim on three units, e-mail addresses, ties on created_at, odd h
 blind review on) and checks that every format, under every option and viewer, is the same text
 byte for byte; that load_claims (which the importer merges against) gives the same records; and
 that the export keeps no ORM objects in the session while it streams.
+
+Review tasks were added to the native export after that rewrite; the reference reads them the
+straightforward way too (ORM objects, per batch), with the same rules: a claim's tasks in the
+claim, a post's annotate tasks in the post, a viewer who does not assign sees only their own,
+and a task's history events name it by uid.
 """
 import json
 from collections import defaultdict
@@ -31,6 +36,8 @@ from workbench.exports.services import export
 from workbench.permissions import Permission, can
 from workbench.review.models import Adjudication, DiscussionPost, Flag
 from workbench.settings import get_flag, set_flag
+from workbench.tasks import services as task_services
+from workbench.tasks.models import Task, TaskKind
 
 BASE = "https://wb.example"
 
@@ -42,7 +49,7 @@ REF_CHILD_MODELS = {"span": ClaimSpan, "source": Source, "verdict": Verdict, "fl
                     "discussion": DiscussionPost, "adjudication": Adjudication}
 REF_ENTITY_LISTS = {"claim": None, "span": "spans", "claim_span": "spans", "source": "sources",
                     "verdict": "verdicts", "flag": "flags", "discussion": "discussion",
-                    "discussion_post": "discussion", "adjudication": "adjudications"}
+                    "discussion_post": "discussion", "adjudication": "adjudications", "task": "tasks"}
 
 
 def ref_ts(value):
@@ -56,6 +63,7 @@ def ref_sorted(rows):
 def ref_iter_posts(options, viewer=None, batch_size=REF_BATCH_POSTS, batch_claims=500):
     after = None
     blind = ref_blind_rule(viewer)
+    tasks_of = None if viewer is None or can(viewer, Permission.ASSIGN) else viewer.id
     while True:
         stmt = select(Post).order_by(Post.date, Post.slug).limit(batch_size)
         if options.date_from:
@@ -69,7 +77,7 @@ def ref_iter_posts(options, viewer=None, batch_size=REF_BATCH_POSTS, batch_claim
             return
         after = (posts[-1].date, posts[-1].slug)
         for chunk in ref_by_claims(posts, batch_claims):
-            yield from ref_batch(chunk, options, blind)
+            yield from ref_batch(chunk, options, blind, tasks_of)
         if len(posts) < batch_size:
             return
 
@@ -101,7 +109,23 @@ def ref_blind_rule(viewer):
     return viewer.id
 
 
-def ref_batch(posts, options, blind_for):
+def ref_task(t, names):
+    return {"uid": t.uid, "kind": t.kind.value, "assignee": names[t.assignee_id],
+            "created_by": names[t.created_by_id], "due_date": t.due_date.isoformat() if t.due_date else None,
+            "priority": t.priority, "notes": t.notes, "status": t.status.value, "version": t.version,
+            "created_at": ref_ts(t.created_at), "updated_at": ref_ts(t.updated_at),
+            "completed_at": ref_ts(t.completed_at), "archived_at": ref_ts(t.archived_at)}
+
+
+def ref_tasks(tasks, tasks_of):
+    session = ref_db().session
+    user_ids = {t.assignee_id for t in tasks} | {t.created_by_id for t in tasks}
+    names = dict(session.execute(select(User.id, User.username).where(User.id.in_(user_ids))).all()) \
+        if user_ids else {}
+    return [ref_task(t, names) for t in ref_sorted(tasks) if tasks_of is None or t.assignee_id == tasks_of]
+
+
+def ref_batch(posts, options, blind_for, tasks_of=None):
     session = ref_db().session
     ids = [p.id for p in posts]
     parent = aliased(Comment)
@@ -113,16 +137,22 @@ def ref_batch(posts, options, blind_for):
         comments[c.post_id].append({"path": c.path, "parent": parent_path, "text": text, "_id": c.id})
     claim_ids = list(session.scalars(select(Claim.id).where(Claim.post_id.in_(ids))))
     claims = defaultdict(list)
-    for claim in ref_load_claims(claim_ids, options, blind_for):
+    for claim in ref_load_claims(claim_ids, options, blind_for, tasks_of):
         if ref_matches(claim, options):
             claims[claim["_post_id"]].append(claim)
+    post_tasks = defaultdict(list)
+    if not options.omit_tasks:
+        for t in session.scalars(select(Task).where(Task.post_id.in_(ids), Task.claim_id.is_(None))):
+            post_tasks[t.post_id].append(t)
     for p in posts:
         if options.filters_claims and not claims[p.id]:
             continue
-        yield {"slug": p.slug, "date": p.date.isoformat(), "title": p.title, "body": p.body,
-               "declared_comment_count": p.declared_comment_count, "source_name": p.source_name,
-               "content_hash": p.content_hash, "imported_at": ref_ts(p.imported_at),
-               "comments": comments[p.id], "claims": claims[p.id], "_id": p.id}
+        record = {"slug": p.slug, "date": p.date.isoformat(), "title": p.title, "body": p.body,
+                  "declared_comment_count": p.declared_comment_count, "source_name": p.source_name,
+                  "content_hash": p.content_hash, "imported_at": ref_ts(p.imported_at)}
+        if not options.omit_tasks:
+            record["tasks"] = ref_tasks(post_tasks[p.id], tasks_of)
+        yield dict(record, comments=comments[p.id], claims=claims[p.id], _id=p.id)
 
 
 def ref_matches(claim, options):
@@ -138,7 +168,7 @@ def ref_matches(claim, options):
     return True
 
 
-def ref_load_claims(claim_ids, options=ExportOptions(), blind_for=None):
+def ref_load_claims(claim_ids, options=ExportOptions(), blind_for=None, tasks_of=None):
     session = ref_db().session
     if not claim_ids:
         return []
@@ -146,6 +176,9 @@ def ref_load_claims(claim_ids, options=ExportOptions(), blind_for=None):
     for name, model in REF_CHILD_MODELS.items():
         for r in session.scalars(select(model).where(model.claim_id.in_(claim_ids))):
             rows[name][r.claim_id].append(r)
+    tasks = defaultdict(list)
+    for t in session.scalars(select(Task).where(Task.claim_id.in_(claim_ids))):
+        tasks[t.claim_id].append(t)
     claims = session.execute(select(Claim, Category.name).join(Category, Category.id == Claim.category_id)
                              .where(Claim.id.in_(claim_ids))).all()
     history = defaultdict(list)
@@ -167,7 +200,11 @@ def ref_load_claims(claim_ids, options=ExportOptions(), blind_for=None):
     out = []
     for claim, category in sorted(claims, key=lambda r: (r[0].created_at, r[0].uid)):
         parts = {name: ref_sorted(rows[name][claim.id]) for name in REF_CHILD_MODELS}
-        out.append(ref_claim(claim, category, parts, history[claim.id], names, locations, options, blind_for))
+        parts["task"] = ref_sorted(tasks[claim.id])
+        record = ref_claim(claim, category, parts, history[claim.id], names, locations, options, blind_for)
+        if not options.omit_tasks:
+            record["tasks"] = ref_tasks(parts["task"], tasks_of)
+        out.append(record)
     return out
 
 
@@ -249,7 +286,7 @@ def ref_history(events, claim, parts, user, locations, options):
     uids = {("claim", claim.id): claim.uid}
     for key, model_rows in (("spans", parts["span"]), ("sources", parts["source"]), ("verdicts", parts["verdict"]),
                             ("flags", parts["flag"]), ("discussion", parts["discussion"]),
-                            ("adjudications", parts["adjudication"])):
+                            ("adjudications", parts["adjudication"]), ("tasks", parts["task"])):
         for r in model_rows:
             uids[(key, r.id)] = r.uid
     out = []
@@ -349,6 +386,20 @@ def varied(annotated, db, make_user):
     audit.record(None, "task", 999, "assign", before={"a": [1, 2]}, after=None, claim_id=many.id)
     db.session.add(AuditEvent(actor_id=lead.id, entity_type="source", entity_id=many.sources[0].id, action="note",
                               before="not json", after='{"ü": "ß", "n": 1.5}', reason="odd", claim_id=many.id))
+    # tasks: the blind viewer's own, one for the claim on three units, a reassigned one, and ties
+    mine = task_services.create_task(lead, task_services.TaskIn(TaskKind.CHECK_CLAIM, other.id, claim_id=many.id,
+                                                                notes="Ünïcode “notes” 😀 \u2028"))
+    reassigned = task_services.create_task(lead, task_services.TaskIn(TaskKind.ANNOTATE_POST, rita.id,
+                                                                      post_id=third.id, due_date=datetime(2030, 5, 6).date()))
+    task_services.update_task(lead, reassigned, reassigned.version, {"assignee_id": other.id, "priority": 1})
+    tied = [task_services.create_task(lead, task_services.TaskIn(TaskKind.CHECK_CLAIM, reviewer.id,
+                                                                 claim_id=annotated["adjudicated"]))
+            for reviewer in (rita, other)]
+    task_services.create_task(admin, task_services.TaskIn(TaskKind.ADJUDICATE_CLAIM, admin.id, claim_id=many.id))
+    for t in tied + [mine]:
+        t.created_at = datetime(2024, 5, 5, 5, 5, 5, 5)
+    db.session.flush()
+
     # ties on created_at: the order falls back to uid
     same = datetime(2024, 4, 4, 4, 4, 4, 4)
     for cid in (annotated["two_posts"], annotated["retracted"], mail.id):
@@ -369,6 +420,8 @@ OPTIONS = {
     "reviewer": ExportOptions(reviewer="ravi"),
     "adjudicated": ExportOptions(only_adjudicated=True),
     "nothing": ExportOptions(category="no such category"),
+    "no-tasks": ExportOptions(omit_tasks=True),
+    "lean": ExportOptions(omit_tasks=True, omit_history=True, omit_discussion=True),
 }
 
 
@@ -419,8 +472,9 @@ def test_blind_review_off_as_before(varied, db):
 
 def test_the_records_as_before(varied, db):
     """The loader's records, private keys and all, for the other formats and for the importer."""
-    for options in (ExportOptions(), OPTIONS["trimmed"]):
-        assert list(loader.iter_posts(options, varied["olga"])) == list(ref_iter_posts(options, varied["olga"]))
+    for options in (ExportOptions(), OPTIONS["trimmed"], OPTIONS["no-tasks"]):
+        for viewer in (varied["olga"], None):
+            assert list(loader.iter_posts(options, viewer)) == list(ref_iter_posts(options, viewer))
     ids = db.session.scalars(select(Claim.id).order_by(Claim.id.desc())).all()
     assert loader.load_claims(ids) == ref_load_claims(ids)
     assert loader.load_claims([]) == []
@@ -428,7 +482,8 @@ def test_the_records_as_before(varied, db):
 
 def test_the_database_is_varied_enough(varied):
     """Guards the fixture: the comparisons above cover what they claim to."""
-    records = [json.loads(line) for line in "".join(export(None, "jsonl", ExportOptions(), base=BASE)).splitlines()]
+    # lines end at "\n" only: text may hold U+2028, which str.splitlines would cut at
+    records = [json.loads(line) for line in "".join(export(None, "jsonl", ExportOptions(), base=BASE)).split("\n")[:-1]]
     claims = [c for r in records for c in r["claims"]]
     assert {c["status"] for c in claims} >= {"disputed", "adjudicated", "agreed", "no_verdict"}
     assert any(c["retracted_at"] for c in claims)
@@ -440,12 +495,19 @@ def test_the_database_is_varied_enough(varied):
     assert any(e["before"] == "not json" for c in claims for e in c["history"])
     hidden = "".join(export(varied["olga"], "jsonl", ExportOptions(), base=BASE))
     assert '"status":"blind"' in hidden
-    redacted = [json.loads(line) for line in "".join(export(None, "jsonl", OPTIONS["redacted"], base=BASE)).splitlines()]
+    redacted = [json.loads(line) for line in "".join(export(None, "jsonl", OPTIONS["redacted"], base=BASE)).split("\n")[:-1]]
     spans = [s["exact"] for r in redacted for c in r["claims"] for s in c["spans"]]
     assert any(s.startswith("*********") for s in spans) and not any("jo.bloggs" in s for s in spans)
     assert "jo.bloggs" not in "".join(export(None, "jsonl", OPTIONS["redacted"], base=BASE))   # history too
     created = [c["created_at"] for c in claims]
     assert len(created) > len(set(created))
+    tasks = [t for c in claims for t in c["tasks"]] + [t for r in records for t in r["tasks"]]
+    assert {t["kind"] for t in tasks} == {"annotate_post", "check_claim", "adjudicate_claim"}
+    assert {t["status"] for t in tasks} == {"open", "in_progress", "done", "cancelled"}
+    assert len({t["created_at"] for t in tasks}) < len(tasks)
+    assert any(e["entity_type"] == "task" and e["entity"] in {t["uid"] for t in tasks} for c in claims for e in c["history"])
+    own = [json.loads(line) for line in hidden.split("\n")[:-1]]
+    assert {t["assignee"] for r in own for t in r["tasks"] + [t for c in r["claims"] for t in c["tasks"]]} == {"olga"}
 
 
 def test_the_session_holds_no_objects_while_exporting(varied, db, monkeypatch):

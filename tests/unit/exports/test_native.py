@@ -10,6 +10,7 @@ from workbench.corpus.models import Post
 from workbench.exports.filters import ExportOptions
 from workbench.exports.importer import NativeImportError, import_native, validator
 from workbench.exports.services import export
+from workbench.tasks.models import Task
 
 
 def dump(**options) -> str:
@@ -42,6 +43,23 @@ def test_every_line_matches_the_schema(annotated):
     first = records[0]
     assert [c["path"] for c in first["comments"]][:2] == ["1", "1.1"] or first["comments"][0]["parent"] is None
     assert all(c["parent"] == (c["path"].rsplit(".", 1)[0] if "." in c["path"] else None) for c in first["comments"])
+    # tasks: a claim's in the claim, a post's annotate tasks in the post's line, before its comments
+    check, adjudicate = disputed["tasks"]
+    assert (check["kind"], check["assignee"], check["created_by"], check["status"]) == \
+        ("check_claim", "ravi", "lena", "done")
+    assert check["due_date"] == "2026-12-01" and check["priority"] == 1 and check["notes"].endswith("😀")
+    assert check["completed_at"] and check["version"] == 2 and check["archived_at"] is None
+    assert (adjudicate["kind"], adjudicate["status"], adjudicate["due_date"]) == ("adjudicate_claim", "open", None)
+    dropped, = claims["Seen twice"]["tasks"]
+    assert dropped["status"] == "cancelled" and dropped["archived_at"] and dropped["completed_at"] is None
+    assert claims["A claim in a comment"]["tasks"] == []
+    assert [(t["assignee"], t["status"]) for t in first["tasks"]] == [("tess", "open")]
+    assert [(t["kind"], t["assignee"], t["status"], t["priority"]) for r in records[1:] for t in r["tasks"]] == \
+        [("annotate_post", "rita", "in_progress", 3)]
+    assert list(first)[-3:] == ["tasks", "comments", "claims"] and list(disputed)[-1] == "tasks"
+    # a task's events in the claim's history name it by uid
+    events = [e for e in disputed["history"] if e["entity_type"] == "task"]
+    assert {e["entity"] for e in events} == {check["uid"], adjudicate["uid"]}
 
 
 def test_same_data_same_bytes(annotated):
@@ -57,8 +75,13 @@ def test_round_trip_into_an_empty_database_is_byte_identical(annotated, db, wipe
     report = import_native(path)
     db.session.commit()
     assert report.conflicts == [] and report.posts_added == 5 and report.claims_added == 4
-    assert sorted(report.users_created) == ["lena", "ravi", "rita"]
+    assert report.tasks_added == 5 and "5 tasks added" in report.summary()
+    assert sorted(report.users_created) == ["lena", "ravi", "rita", "tess"]   # tess: only in a task
     assert dump() == before
+    assert db.session.scalar(select(func.count(Task.id))) == 5
+    # the restored tasks keep their version (edits with the version a page holds still work)
+    check = db.session.scalar(select(Task).where(Task.kind == "check_claim", Task.status == "done"))
+    assert check.version == 2 and check.assignee.username == "ravi" and check.post_id is not None
     # the restored rows behave: status derived again, one current verdict per reviewer
     assert db.session.scalar(select(func.count(Verdict.id)).where(Verdict.superseded_at.is_(None))) == 6
 
@@ -71,7 +94,7 @@ def test_reimport_into_the_same_database_changes_nothing(annotated, db, tmp_path
     report = import_native(path)
     db.session.commit()
     assert report.conflicts == [] and report.posts_unchanged == 5 and report.claims_merged == 4
-    assert report.parts_added == 0
+    assert report.parts_added == 0 and report.tasks_added == 0
     assert dump() == before
     assert db.session.scalar(select(func.count(AuditEvent.id))) == events + 1   # the import itself
 
@@ -208,3 +231,195 @@ def test_redacted_export_masks_the_address_in_a_span_history_too(annotated, db, 
     assert span_event["after"]["exact"] == claim["spans"][0]["exact"]
     assert "@" in claim["spans"][0]["exact"] and "*" in claim["spans"][0]["exact"]
     assert "jo.bloggs" in dump()   # without the option nothing is masked
+
+
+# --- review tasks ---------------------------------------------------------------------------
+
+def write(path, records):
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
+    return path
+
+
+def task(uid, kind, assignee, status="open", **extra):
+    record = {"uid": uid, "kind": kind, "assignee": assignee, "created_by": "lena", "due_date": None,
+              "priority": 2, "notes": "", "status": status, "version": 1,
+              "created_at": "2030-01-01T00:00:00.000000Z", "updated_at": "2030-01-01T00:00:00.000000Z",
+              "completed_at": None, "archived_at": None}
+    record.update(extra)
+    return record
+
+
+def without_tasks(records):
+    """The records as an export made before tasks were exported had them."""
+    for r in records:
+        r.pop("tasks", None)
+        for c in r["claims"]:
+            c.pop("tasks", None)
+    return records
+
+
+def test_tasks_merge_by_uid_and_conflicts_are_reported_not_overwritten(annotated, db, tmp_path):
+    records = lines(dump())
+    claims = {c["statement"]: c for r in records for c in r["claims"]}
+    disputed = claims["A disputed claim"]
+    check, adjudicate = disputed["tasks"]
+    check["notes"] = "Edited elsewhere"                                           # same uid, other content
+    disputed["tasks"].append(task("a1" * 16, "check_claim", "olive"))             # new: added, olive created
+    adjudicate["uid"] = "a2" * 16                               # another open adjudicate task for lena
+    disputed["tasks"].append(task("a3" * 16, "adjudicate_claim", "lena", status="done",
+                                  completed_at="2030-01-02T00:00:00.000000Z"))   # done: no clash, added
+    reading = next(t for r in records for t in r["tasks"] if t["assignee"] == "rita")
+    reading["status"] = "done"                                                    # post task differs
+    owner = next(r for r in records if reading in r["tasks"])
+    owner["tasks"].append(task("b1" * 16, "annotate_post", "rita"))               # rita has one open here
+    owner["tasks"].append(task("b2" * 16, "annotate_post", "pat", due_date="2031-02-03"))   # new post task
+    report = import_native(write(tmp_path / "theirs.jsonl", records))
+    db.session.commit()
+    assert report.tasks_added == 3 and sorted(report.users_created) == ["olive", "pat"]
+    text = "\n".join(report.conflicts)
+    assert len(report.conflicts) == 4, text
+    assert f"claim {disputed['uid']}: task {check['uid']} differs from the stored one; kept the stored one" in text
+    assert f"task {'a2' * 16}: lena already has an open adjudicate_claim task for it here" in text
+    assert f"post {owner['slug']}: task {reading['uid']} differs from the stored one; kept the stored one" in text
+    assert f"post {owner['slug']}: task {'b1' * 16}: rita already has an open annotate_post task" in text
+    assert all(c.startswith("line ") for c in report.conflicts)
+    stored = {t.uid: t for t in db.session.scalars(select(Task))}
+    assert stored[check["uid"]].notes != "Edited elsewhere" and stored[reading["uid"]].status.value == "in_progress"
+    assert "a2" * 16 not in stored and "b1" * 16 not in stored
+    assert stored["a1" * 16].claim_id == annotated["disputed"] and stored["a1" * 16].post_id is not None
+    assert stored["b2" * 16].claim_id is None and stored["b2" * 16].due_date.isoformat() == "2031-02-03"
+    after = lines(dump())
+    assert {t["uid"] for r in after for c in r["claims"] for t in c["tasks"]} >= {"a1" * 16, "a3" * 16}
+    mine = {c["statement"]: c for r in after for c in r["claims"]}["A disputed claim"]["tasks"]
+    assert next(t for t in mine if t["uid"] == "a1" * 16) == task("a1" * 16, "check_claim", "olive")
+    # and once more: everything is there now, only the same four differences remain
+    again = import_native(tmp_path / "theirs.jsonl")
+    assert again.tasks_added == 0 and len(again.conflicts) == 4
+
+
+def test_a_task_uid_stored_elsewhere_is_skipped(annotated, db, tmp_path):
+    records = lines(dump())
+    claims = {c["statement"]: c for r in records for c in r["claims"]}
+    moved = claims["Seen twice"]["tasks"].pop()
+    claims["A claim in a comment"]["tasks"].append(moved)
+    report = import_native(write(tmp_path / "moved.jsonl", records))
+    assert report.tasks_added == 0
+    assert any(f"{moved['uid']} belongs to another claim in this workbench; skipped" in c for c in report.conflicts)
+    assert db.session.scalar(select(Task.claim_id).where(Task.uid == moved["uid"])) == annotated["two_posts"]
+
+
+def _move_claim_task_to_post(records):
+    claim = next(c for r in records for c in r["claims"] if c["tasks"])
+    line = next(r for r in records if claim in r["claims"])
+    line["tasks"].append(claim["tasks"].pop())
+    return records.index(line) + 1, f"tasks[{len(line['tasks']) - 1}].kind: {line['tasks'][-1]['kind']} is a claim's task"
+
+
+def _move_post_task_to_claim(records):
+    line = next(r for r in records if r["tasks"])
+    line["claims"][0]["tasks"].append(line["tasks"].pop())
+    return records.index(line) + 1, "].kind: an annotate_post task is about the post"
+
+
+def _task_uid_twice(records):
+    claim = next(c for r in records for c in r["claims"] if c["tasks"])
+    line = next(r for r in records if r["tasks"])
+    line["tasks"][0]["uid"] = claim["tasks"][0]["uid"]
+    return max(records.index(line), next(i for i, r in enumerate(records) if claim in r["claims"])) + 1, "uid "
+
+
+def _two_open_checks(records):
+    claim = next(c for r in records for c in r["claims"] if c["tasks"])
+    claim["tasks"].append(task("c1" * 16, "check_claim", "ravi"))
+    claim["tasks"].append(task("c2" * 16, "check_claim", "ravi", status="in_progress"))
+    return next(i for i, r in enumerate(records) if claim in r["claims"]) + 1, \
+        f"claim {claim['uid']}: two open tasks of one kind for one person"
+
+
+def _bad_priority(records):
+    line = next(r for r in records if r["tasks"])
+    line["tasks"][0]["priority"] = 7
+    return records.index(line) + 1, "tasks[0].priority"
+
+
+@pytest.mark.parametrize("mutate", [_move_claim_task_to_post, _move_post_task_to_claim, _task_uid_twice,
+                                    _two_open_checks, _bad_priority])
+def test_a_task_that_does_not_fit_is_a_line_numbered_error_and_nothing_is_imported(
+        annotated, db, wipe, tmp_path, mutate):
+    """A task stands where what it is about stands: a check or adjudicate task with no claim (on
+    a post's line), or an annotate task inside a claim, is refused like any malformed line."""
+    records = lines(dump())
+    number, expected = mutate(records)
+    path = write(tmp_path / "bad.jsonl", records)
+    wipe()
+    with pytest.raises(NativeImportError) as exc:
+        import_native(path)
+    db.session.rollback()
+    assert str(exc.value).startswith(f"line {number}: "), str(exc.value)
+    assert expected in str(exc.value), str(exc.value)
+    assert db.session.scalar(select(func.count(Post.id))) == 0
+    assert db.session.scalar(select(func.count(Task.id))) == 0
+
+
+def test_omitting_tasks_gives_the_export_as_it_was_before_tasks(annotated):
+    full = lines(dump())
+    omitted = dump(omit_tasks=True)
+    assert '"tasks"' not in omitted
+    assert omitted == "".join(native_dumps(r) for r in without_tasks(full))
+
+
+def native_dumps(record):
+    from workbench.exports.native import dumps
+    return dumps(record)
+
+
+def test_an_export_without_tasks_still_imports(annotated, db, wipe, tmp_path):
+    """Files written before tasks were exported: restored whole (tasks aside), and merged into
+    a workbench that has the tasks without adding anything twice (their history events did not
+    name the task: they are the stored events all the same)."""
+    old = without_tasks(lines(dump()))
+    for r in old:
+        for c in r["claims"]:
+            for e in c["history"]:
+                if e["entity_type"] == "task":
+                    e["entity"] = None
+    path = write(tmp_path / "old.jsonl", old)
+    events = db.session.scalar(select(func.count(AuditEvent.id)))
+    report = import_native(path)
+    db.session.commit()
+    assert report.conflicts == [] and report.claims_merged == 4 and report.tasks_added == 0
+    assert db.session.scalar(select(func.count(AuditEvent.id))) == events + 1
+    wipe()
+    report = import_native(path)
+    db.session.commit()
+    assert report.conflicts == [] and report.claims_added == 4 and report.tasks_added == 0
+    assert db.session.scalar(select(func.count(Task.id))) == 0
+    assert lines(dump(omit_tasks=True)) == old
+
+
+def test_filters_take_a_claims_tasks_with_it(annotated):
+    everything = lines(dump())
+    disputed = lines(dump(status="disputed"))
+    assert [c["statement"] for r in disputed for c in r["claims"]] == ["A disputed claim"]
+    assert [t["kind"] for r in disputed for c in r["claims"] for t in c["tasks"]] == ["check_claim", "adjudicate_claim"]
+    adjudicated = lines(dump(only_adjudicated=True))
+    assert [t for r in adjudicated for c in r["claims"] for t in c["tasks"]] == []   # the disputed claim's went
+    # the post stays for its adjudicated claim, and its annotate task with it; the others' went with them
+    assert [(r["slug"], [t["assignee"] for t in r["tasks"]]) for r in adjudicated] == \
+        [(everything[0]["slug"], ["tess"])]
+    day = next(r["date"] for r in everything if any(t["assignee"] == "rita" for t in r["tasks"]))
+    assert [t["assignee"] for r in lines(dump(date_from=day, date_to=day)) for t in r["tasks"]] == ["rita"]
+    last = lines(dump(date_from=everything[-1]["date"]))
+    assert last and day < last[0]["date"] and [t for r in last for t in r["tasks"]] == []
+
+
+def test_a_viewer_who_does_not_assign_gets_only_their_own_tasks(annotated):
+    rita, ravi, lena = annotated["users"]
+
+    def tasks_for(viewer):
+        text = "".join(export(viewer, "jsonl", ExportOptions(), base="https://wb.example"))
+        return sorted((t["assignee"], t["kind"]) for r in lines(text) for t in
+                      r["tasks"] + [t for c in r["claims"] for t in c["tasks"]])
+    assert tasks_for(lena) == tasks_for(None) and len(tasks_for(None)) == 5
+    assert tasks_for(rita) == [("rita", "annotate_post")]
+    assert tasks_for(ravi) == [("ravi", "check_claim"), ("ravi", "check_claim")]

@@ -14,12 +14,14 @@ from workbench.corpus.models import Comment, Post
 from workbench.exports.filters import ExportOptions
 from workbench.exports.loader import BATCH_POSTS
 from workbench.exports.services import export
+from workbench.tasks.models import Task
 
 TEXT = "The CRC reported that 19 of 21 companies missed their targets, at a cost of £300 million. " * 4
 
 
 def generate(db, make_user, n_posts: int, start: int = 0) -> None:
-    """n_posts posts, each with 6 comments and 2 claims (a span, a source, two verdicts, history)."""
+    """n_posts posts, each with 6 comments and 2 claims (a span, a source, two verdicts, history,
+    a check task), and an annotate task."""
     a = make_user("reviewer", f"gen-a{start}")
     b = make_user("reviewer", f"gen-b{start}")
     category = db.session.scalar(select(Category.id))
@@ -46,12 +48,19 @@ def generate(db, make_user, n_posts: int, start: int = 0) -> None:
                                          for c in claim_ids for r, rating in ((a.id, "true"), (b.id, "false"))])
     db.session.execute(insert(AuditEvent), [dict(at=when, actor_id=a.id, entity_type="claim", entity_id=c,
                                                  action="create", claim_id=c, after='{"x": 1}') for c in claim_ids])
+    db.session.execute(insert(Task.__table__), [dict(uid=uuid4().hex, kind="check_claim", post_id=p, claim_id=c,
+                                                     assignee_id=b.id, created_by_id=a.id, created_at=when,
+                                                     updated_at=when, priority=2, notes="", status="open", version=1)
+                                                for c, p in zip(claim_ids, post_of)]
+                       + [dict(uid=uuid4().hex, kind="annotate_post", post_id=p, claim_id=None, assignee_id=a.id,
+                               created_by_id=b.id, created_at=when, updated_at=when, priority=2, notes="",
+                               status="open", version=1) for p in ids])
     db.session.commit()
 
 
-def consume(fmt: str) -> int:
+def consume(fmt: str, options: ExportOptions = ExportOptions()) -> int:
     size = 0
-    for chunk in export(None, fmt, ExportOptions(), base="https://wb.example"):
+    for chunk in export(None, fmt, options, base="https://wb.example"):
         size += len(chunk)
     return size
 
@@ -80,9 +89,18 @@ def test_a_fixed_number_of_queries_per_batch(db, make_user, query_counter):
     generate(db, make_user, 2 * BATCH_POSTS)
     with query_counter() as two:
         consume("jsonl")
+    with query_counter() as two_lean:
+        consume("jsonl", ExportOptions(omit_tasks=True, omit_history=True))
     generate(db, make_user, 2 * BATCH_POSTS, start=2 * BATCH_POSTS)
     with query_counter() as four:
-        consume("jsonl")
+        size = consume("jsonl")
+    with query_counter() as four_lean:
+        consume("jsonl", ExportOptions(omit_tasks=True, omit_history=True))
     per_batch = (four["n"] - two["n"]) / 2
-    assert per_batch == int(per_batch) and per_batch <= 14, per_batch
+    # 14 before tasks were exported; the tasks of a batch (its claims' and its posts') are one more
+    assert per_batch == int(per_batch) and per_batch <= 15, per_batch
     assert two["n"] <= 2 * per_batch + 4
+    # without tasks and history, neither the tasks nor the history are read
+    assert (four_lean["n"] - two_lean["n"]) / 2 == per_batch - 2
+    tasks = [sql for sql in four["sql"] if "FROM task" in sql]
+    assert len(tasks) == 4 and size > 0    # one per batch of posts, however many tasks they have
