@@ -27,7 +27,7 @@ def main():
     pass
 
 
-def run_import(paths, verbose: bool = False) -> int:
+def run_import(paths, verbose: bool = False, accept_changes: bool = False) -> int:
     """Import files and folders; returns the exit code (1 when any file was not imported)."""
     from .corpus.services import import_paths
     started = time.perf_counter()
@@ -39,7 +39,7 @@ def run_import(paths, verbose: bool = False) -> int:
         click.echo(("\r" + msg) if tty else msg, err=True, nl=not tty)
 
     try:
-        report = import_paths(paths, progress)
+        report = import_paths(paths, progress, accept_changes=accept_changes)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -67,14 +67,18 @@ def register_cli(app) -> None:
     @app.cli.command("import")
     @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
     @click.option("--verbose", "-v", is_flag=True, help="List every file, not only problems.")
+    @click.option("--accept-changes", is_flag=True,
+                  help="Correct stored posts whose text differs in the file, moving their claims to the "
+                       "same words in the new text; a post where a claim's words cannot be found for sure "
+                       "is left as it is and reported.")
     @with_appcontext
-    def import_cmd(paths, verbose):
+    def import_cmd(paths, verbose, accept_changes):
         """Import dump files, or every *.txt in the given folders; *.jsonl files are native exports."""
         from .exports.cli import run_native_import
         native = [p for p in paths if p.lower().endswith(".jsonl")]
         dumps = [p for p in paths if p not in native]
         code = run_native_import(native) if native else 0
-        sys.exit(max(code, run_import(dumps, verbose)) if dumps else code)
+        sys.exit(max(code, run_import(dumps, verbose, accept_changes)) if dumps else code)
 
     @app.cli.command("create-user")
     @click.argument("name")

@@ -27,7 +27,7 @@ ANALYZE_AFTER = 10_000   # comments: a large import refreshes PostgreSQL's plann
 @dataclass
 class FileResult:
     filename: str
-    status: str          # imported | unchanged | extended | changed | error
+    status: str          # imported | unchanged | extended | corrected | changed | error
     message: str = ""
     comments: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -42,14 +42,15 @@ class ImportReport:
 
     @property
     def comments_imported(self) -> int:
-        return sum(r.comments for r in self.results if r.status in ("imported", "extended"))
+        return sum(r.comments for r in self.results if r.status in ("imported", "extended", "corrected"))
 
     @property
     def failed(self) -> bool:
         return any(r.status in ("error", "changed") for r in self.results)
 
     def summary(self) -> str:
-        parts = [f"{self.count(s)} {s}" for s in ("imported", "extended", "unchanged", "changed", "error")
+        parts = [f"{self.count(s)} {s}" for s in ("imported", "extended", "corrected", "unchanged", "changed",
+                                                  "error")
                  if self.count(s)]
         return ", ".join(parts or ["nothing to import"]) + f"; {self.comments_imported} comments added"
 
@@ -66,11 +67,14 @@ def collect_files(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def import_paths(paths: Iterable[str | Path], progress: Callable[[int, int, int], None] | None = None,
-                 parallel: bool | None = None) -> ImportReport:
+                 parallel: bool | None = None, accept_changes: bool = False) -> ImportReport:
     """Import files and folders in the caller's transaction. parallel: parse in a second
-    process (None: when there are many files; see corpus/reading.py)."""
+    process (None: when there are many files; see corpus/reading.py). accept_changes: a stored
+    post whose text differs in the file is corrected to the file's text, if every claim on the
+    changed texts can be moved to its words (annotations/anchoring.py); otherwise it is reported
+    as changed, as without the option."""
     with _large_page_cache(), search_index_in_bulk() as index_batch:   # the index: a statement per batch
-        report = _import_files(collect_files(paths), progress, index_batch, parallel)
+        report = _import_files(collect_files(paths), progress, index_batch, parallel, accept_changes)
     if report.comments_imported >= ANALYZE_AFTER and db.engine.dialect.name == "postgresql":
         # PostgreSQL plans the search queries from table statistics, which autovacuum gathers
         # only later: until then phrase searches ran about 5x slower (bench/search_bench.py).
@@ -103,7 +107,7 @@ def _large_page_cache():
             pass
 
 
-def _import_files(files: list[Path], progress, index_batch, parallel) -> ImportReport:
+def _import_files(files: list[Path], progress, index_batch, parallel, accept_changes=False) -> ImportReport:
     report = ImportReport()
     seen: dict[str, str] = {}   # slug -> content hash, within this run
     done = 0
@@ -123,7 +127,7 @@ def _import_files(files: list[Path], progress, index_batch, parallel) -> ImportR
                 continue
             seen[parsed.slug] = parsed.content_hash
             batch.append((parsed, result))
-        _write_batch(batch)
+        _write_batch(batch, accept_changes)
         index_batch()
         done += len(reads)
         if progress:
@@ -131,7 +135,7 @@ def _import_files(files: list[Path], progress, index_batch, parallel) -> ImportR
     return report
 
 
-def _write_batch(batch: list[tuple[ParsedPost, FileResult]]) -> None:
+def _write_batch(batch: list[tuple[ParsedPost, FileResult]], accept_changes: bool = False) -> None:
     if not batch:
         return
     slugs = [p.slug for p, _ in batch]
@@ -145,7 +149,7 @@ def _write_batch(batch: list[tuple[ParsedPost, FileResult]]) -> None:
         elif row.content_hash == parsed.content_hash:
             result.status, result.message = "unchanged", "already imported; nothing changed"
         else:
-            _extend_or_report(row.id, parsed, result)
+            _extend_or_report(row.id, parsed, result, accept_changes)
     if not new:
         return
     now = utcnow()
@@ -228,8 +232,9 @@ def _insert_comments(items: list[tuple[int, list]], parent_ids: dict | None = No
         depth += 1
 
 
-def _extend_or_report(post_id: int, parsed: ParsedPost, result: FileResult) -> None:
-    """A re-crawled dump may hold more comments: add them if nothing stored has changed."""
+def _extend_or_report(post_id: int, parsed: ParsedPost, result: FileResult, accept_changes: bool = False) -> None:
+    """A re-crawled dump may hold more comments: add them if nothing stored has changed. With
+    accept_changes, changed texts are corrected too, if every claim on them finds its words."""
     post = db.session.get(Post, post_id)
     stored = db.session.execute(
         select(Comment.path, Comment.text, Comment.id).where(Comment.post_id == post_id)).all()
@@ -237,12 +242,16 @@ def _extend_or_report(post_id: int, parsed: ParsedPost, result: FileResult) -> N
     incoming = {c.path: c.text for c in parsed.comments}
     changed = [p for p, t in stored_text.items() if incoming.get(p) != t]
     if post.title != parsed.title or post.body != parsed.body or changed:
-        where = "the post body" if post.body != parsed.body else \
-            "the title" if post.title != parsed.title else f"comment {changed[0]}"
-        result.status = "changed"
-        result.message = (f"differs from the stored post {post.slug!r} in {where}; not imported "
-                          "(stored claims are anchored to the stored text)")
-        return
+        if not accept_changes:
+            where = "the post body" if post.body != parsed.body else \
+                "the title" if post.title != parsed.title else f"comment {changed[0]}"
+            result.status = "changed"
+            result.message = (f"differs from the stored post {post.slug!r} in {where}; not imported "
+                              "(stored claims are anchored to the stored text; --accept-changes corrects "
+                              "it and moves the claims to their words)")
+            return
+        if not _correct(post, stored, parsed, result):
+            return
     numbered = list(enumerate(parsed.comments))
     extra = [(pos, c) for pos, c in numbered if c.path not in stored_text]
     ids = {r.path: r.id for r in stored}
@@ -253,5 +262,61 @@ def _extend_or_report(post_id: int, parsed: ParsedPost, result: FileResult) -> N
     db.session.execute(update(Post).where(Post.id == post_id).values(
         comment_count=len(stored) + len(extra), content_hash=parsed.content_hash,
         declared_comment_count=parsed.declared_comment_count))
+    if result.status == "corrected":
+        if extra:
+            result.message += f"; {len(extra)} new comments added"
+        result.comments = len(extra)
+        return
     result.status, result.comments = "extended", len(extra)
     result.message = f"{len(extra)} new comments added to the stored post"
+
+
+def _correct(post: Post, stored, parsed: ParsedPost, result: FileResult) -> bool:
+    """Replace the stored texts that differ with the file's, moving every claim on them to its
+    words; the old texts stay in the audit log. False (and the post reported as changed, nothing
+    written) when a stored comment is missing from the file or a claim's words cannot be found."""
+    from ..annotations import anchoring
+    from .. import audit
+    incoming = {c.path: c.text for c in parsed.comments}
+    missing = [r.path for r in stored if r.path not in incoming]
+    if missing:
+        result.status = "changed"
+        result.message = (f"comment {missing[0]} of the stored post {post.slug!r} is not in the file "
+                          f"({len(missing)} missing); stored comments are never removed, so nothing was changed")
+        return False
+    paths = {r.id: r.path for r in stored}
+    changed: dict[int | None, tuple[str, str]] = {}
+    if post.body != parsed.body:
+        changed[None] = (post.body, parsed.body)
+    changed.update({r.id: (r.text, incoming[r.path]) for r in stored if incoming[r.path] != r.text})
+    describe = lambda cid: "the post body" if cid is None else f"comment {paths[cid]}"  # noqa: E731
+    moves, problems = anchoring.plan(post.id, changed, describe)
+    if problems:
+        result.status = "changed"
+        result.message = (f"differs from the stored post {post.slug!r}, and {len(problems)} claim span"
+                          f"{'s' if len(problems) != 1 else ''} could not be moved to the corrected text, so "
+                          "nothing was changed: " + "; ".join(problems))
+        return False
+    source = Path(parsed.filename).name
+    reason = f"text corrected by re-importing {source}"
+    units = [describe(cid) for cid in changed] + (["the title"] if post.title != parsed.title else [])
+    for cid, (old, new) in changed.items():   # the old text, kept: no import deletes what was read
+        audit.record(None, "post" if cid is None else "comment", post.id if cid is None else cid,
+                     "correct_text", before={"text": old}, after={"length": len(new)}, reason=reason)
+    if post.title != parsed.title:
+        audit.record(None, "post", post.id, "correct_title", before={"title": post.title},
+                     after={"title": parsed.title}, reason=reason)
+    db.session.execute(update(Post).where(Post.id == post.id).values(
+        title=parsed.title, body=parsed.body, source_name=source))
+    comment_rows = [{"id": cid, "text": new} for cid, (_, new) in changed.items() if cid is not None]
+    if comment_rows:
+        db.session.execute(update(Comment), comment_rows)
+    anchoring.apply(moves, reason)
+    anchoring.move_dismissals(post.id, changed)
+    db.session.expire(post)   # its title and body were written past the ORM
+    moved = sum(1 for m in moves if m.moved)
+    result.status = "corrected"
+    result.message = (f"corrected {', '.join(units)}; {len(moves)} claim span{'s' if len(moves) != 1 else ''} "
+                      f"on the corrected text{'s' if len(changed) != 1 else ''}, {moved} moved to "
+                      "their words")
+    return True

@@ -120,11 +120,11 @@ def test_a_failed_import_rolls_back_rows_index_and_pause(db, corpus, monkeypatch
     monkeypatch.setattr(services, "BATCH_FILES", 3)
     calls = []
 
-    def failing(batch):
+    def failing(batch, *args):
         calls.append(len(batch))
         if len(calls) == 2:
             raise RuntimeError("disk full")
-        return original(batch)
+        return original(batch, *args)
     original = services._write_batch
     monkeypatch.setattr(services, "_write_batch", failing)
     with pytest.raises(RuntimeError):
@@ -172,7 +172,7 @@ def test_a_failed_import_still_restores_the_page_cache(db, corpus, monkeypatch):
         pytest.skip("SQLite page cache")
     conn = db.session.connection()
     before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-    monkeypatch.setattr(services, "_write_batch", lambda batch: (_ for _ in ()).throw(RuntimeError("disk full")))
+    monkeypatch.setattr(services, "_write_batch", lambda batch, *args: (_ for _ in ()).throw(RuntimeError("disk full")))
     with pytest.raises(RuntimeError):
         services.import_paths(corpus(2))
     assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == before
