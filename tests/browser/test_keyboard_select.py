@@ -390,3 +390,43 @@ def test_selecting_is_accessible(page: Page, live_server, browser_login, corpus,
         return r.violations.map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '));
     }""")
     assert violations == []
+
+
+def test_collapsed_replies_are_skipped(page: Page, live_server, browser_login, corpus):
+    post, first, reply = corpus
+    browser_login(page, "reviewer")
+    open_post(page, live_server, post)
+    press(page, "n", "n")
+    assert active(page) == str(first.id)
+    press(page, "Shift+Tab")  # back to the comment's "Hide 1 reply" button
+    expect(page.locator("#c1 > article button[data-collapse]")).to_be_focused()
+    press(page, "Enter")
+    expect(page.locator(f'.text[data-comment-id="{reply.id}"]')).to_be_hidden()
+    press(page, "n")  # from the button, inside no text: the first text on screen
+    assert active(page) == "body"
+    press(page, "n", "n")
+    assert active(page) == str(first.id)
+    expect(page.locator("#announce")).to_contain_text("That was the last comment.")
+
+
+def test_the_moving_end_stays_on_screen(page: Page, live_server, browser_login, seeded, db):
+    post = db.session.scalar(select(Post).where(Post.title == "Institute Offers TR Advice"))
+    browser_login(page, "reviewer")
+    page.set_viewport_size({"width": 1366, "height": 500})
+    open_post(page, live_server, post)
+    press(page, "n", "s")
+    assert page.evaluate("window.scrollY") == 0
+
+    def on_screen() -> bool:
+        return page.evaluate("""() => {
+            const r = getSelection().getRangeAt(0).getClientRects(), last = r[r.length - 1];
+            const top = document.querySelector('.topbar').getBoundingClientRect().bottom;
+            const bar = document.querySelector('#select-bar').getBoundingClientRect().top;
+            return last.top >= top && last.bottom <= Math.min(bar, innerHeight);
+        }""")
+    press(page, "Shift+End")  # the end moves to the post's last word, far below
+    assert page.evaluate("window.scrollY") > 300
+    assert on_screen()
+    press(page, "Home")
+    assert on_screen()
+    assert page.evaluate("window.scrollY") < 300
