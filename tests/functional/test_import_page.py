@@ -379,3 +379,33 @@ def test_the_api_is_described(admin):
     op = spec["paths"]["/imports"]["post"]
     assert op["operationId"] == "importUpload" and "multipart/form-data" in op["requestBody"]["content"]
     assert "ImportReport" in spec["components"]["schemas"]
+
+
+def test_the_correct_option_corrects_a_changed_post_and_moves_its_claims(admin, db, login):
+    """The page's "correct stored posts" option: the same correction as `workbench import --accept-changes`."""
+    from workbench.annotations.models import ClaimSpan
+    assert upload(admin, seeds()[:1]).status_code == 200
+    post = db.session.scalar(select(Post))
+    exact = "one of 21 regional companies"
+    start = post.body.index(exact)
+    reviewer = login("reviewer")
+    made = reviewer.post("/api/v1/claims", json={"post_id": post.id, "comment_id": None, "start": start,
+                                                 "end": start + len(exact), "exact": exact, "statement": "21 CRCs",
+                                                 "category": "reoffending"})
+    assert made.status_code == 201, made.get_json()
+    changed = SEED_FILES[0].read_text("utf-8").replace("Last Friday, one of largest", "Last Friday, one of the largest")
+    html = text_of(upload(admin, [(SEED_FILES[0].name, changed.encode())]))
+    assert 'id="accept_changes"' in html and "differs from the stored post" in html
+    resp = admin.post("/imports", data={"files": [(io.BytesIO(changed.encode()), SEED_FILES[0].name)],
+                                        "accept_changes": "y"}, content_type="multipart/form-data", buffered=True)
+    html = text_of(resp)
+    assert resp.status_code == 200 and rows(html) == [(SEED_FILES[0].name, "corrected")], html
+    assert "1 moved to their words" in html and 'id="accept_changes" name="accept_changes" value="y"' in html
+    db.session.expire_all()
+    body = db.session.get(Post, post.id).body
+    span = db.session.scalar(select(ClaimSpan))
+    assert "one of the largest" in body and body[span.start:span.end] == exact and span.start == start + 4
+    api = admin.post("/api/v1/imports", data={"files": [(io.BytesIO(changed.encode()), "again.txt")],
+                                              "accept_changes": "true"}, content_type="multipart/form-data",
+                     buffered=True)
+    assert api.status_code == 200 and api.get_json()["files"][0]["status"] == "unchanged"

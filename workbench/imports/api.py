@@ -7,7 +7,7 @@ from ..errors import BadRequest, ValidationError
 from ..extensions import db
 from ..permissions import Permission, require
 from .services import import_upload
-from .views import uploads_from_request
+from .views import accept_changes_from_request, uploads_from_request
 
 
 @bp.post("/imports")
@@ -15,7 +15,8 @@ def create_import():
     require(current_user, Permission.IMPORT)
     if request.mimetype != "multipart/form-data":
         raise BadRequest("Send the files as multipart/form-data in the field \"files\".", field="files")
-    outcome = import_upload(current_user, uploads_from_request())   # a refusal: the error handler rolls back
+    outcome = import_upload(current_user, uploads_from_request(),   # a refusal: the error handler rolls back
+                            accept_changes_from_request())
     if not outcome.ok:
         db.session.rollback()
         raise ValidationError(outcome.summary, field="files", report=outcome.as_json())
@@ -25,7 +26,8 @@ def create_import():
 
 _row = {"type": "object", "properties": {
     "name": {"type": "string", "description": "as uploaded; an archive's entries as archive.zip/folder/file.txt"},
-    "status": {"enum": ["imported", "extended", "unchanged", "changed", "error", "merged", "not_imported"]},
+    "status": {"enum": ["imported", "extended", "corrected", "unchanged", "changed", "error", "merged",
+                        "not_imported"]},
     "message": {"type": "string"}, "comments": {"type": "integer", "description": "comments added"},
     "line": {"type": ["integer", "null"], "description": "where the error is"},
     "warnings": {"type": "array", "items": {"type": "string"}}}}
@@ -51,7 +53,11 @@ OPENAPI_PATHS = {
             "type": "object", "required": ["files"], "properties": {"files": {
                 "type": "array", "items": {"type": "string", "format": "binary"},
                 "description": "*.txt dump files, *.zip archives of them, or one *.jsonl native export "
-                               "(the field may also be called file)"}}}}}},
+                               "(the field may also be called file)"},
+            "accept_changes": {"type": "string", "enum": ["true", "false"], "default": "false",
+                               "description": "dump files may correct stored posts whose text changed, "
+                                             "if every claim on a changed text finds its words "
+                                             "(`workbench import --accept-changes`)"}}}}}},
         "responses": {"200": {"description": "Imported", "content": {"application/json": {
                           "schema": {"$ref": "#/components/schemas/ImportReport"}}}},
                       "400": _err, "403": _err, "413": _err, "415": _err, "422": _err}}},

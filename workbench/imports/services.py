@@ -21,13 +21,13 @@ from ..extensions import db
 from .uploads import Staged, Upload, stage
 
 LINE_RE = re.compile(r"^line (\d+): (.*)$", re.S)
-DUMP_STATUSES = ("imported", "extended", "unchanged", "changed", "error")
+DUMP_STATUSES = ("imported", "extended", "corrected", "unchanged", "changed", "error")
 
 
 @dataclass
 class FileRow:
     name: str                       # as uploaded: "a.txt", or "batch.zip/2019/a.txt"
-    status: str                     # imported | extended | unchanged | changed | error | merged | not_imported
+    status: str                     # imported | extended | corrected | unchanged | changed | error | merged | not_imported
     message: str = ""
     comments: int = 0               # comments added
     line: int | None = None         # where the error is, for status error
@@ -56,14 +56,15 @@ class Outcome:
                 "files": [f.as_json() for f in self.files], "conflicts": self.conflicts, "notes": self.notes}
 
 
-def import_upload(actor, uploads: list[Upload]) -> Outcome:
+def import_upload(actor, uploads: list[Upload], accept_changes: bool = False) -> Outcome:
     """Stage and import the upload in the session's transaction. Refusals of the upload itself
-    (no file, wrong type, mixed kinds, unsafe or oversized archive) raise WorkbenchError (4xx)."""
+    (no file, wrong type, mixed kinds, unsafe or oversized archive) raise WorkbenchError (4xx).
+    accept_changes: dump files may correct stored posts (corpus.services.import_paths)."""
     config = current_app.config
     with tempfile.TemporaryDirectory(prefix="workbench-import-") as tmp:
         staged = stage(uploads, Path(tmp), max_unpacked=config["IMPORT_MAX_UNPACKED_BYTES"],
                        max_members=config["IMPORT_MAX_ARCHIVE_FILES"])
-        outcome = _native(staged) if staged.kind == "native" else _dumps(staged, tmp)
+        outcome = _native(staged) if staged.kind == "native" else _dumps(staged, tmp, accept_changes)
     outcome.notes[:0] = staged.notes
     if outcome.ok:
         audit.record(actor, "import", 0, "upload", after={
@@ -79,10 +80,10 @@ def _clean(text: str, tmp: str, names: dict[str, str]) -> str:
     return text.replace(tmp, "(upload)")
 
 
-def _dumps(staged: Staged, tmp: str) -> Outcome:
+def _dumps(staged: Staged, tmp: str, accept_changes: bool = False) -> Outcome:
     from ..corpus.services import import_paths
     names = staged.display()
-    report = import_paths([path for path, _ in staged.files])
+    report = import_paths([path for path, _ in staged.files], accept_changes=accept_changes)
     rows = []
     for r in report.results:
         row = FileRow(names.get(r.filename, Path(r.filename).name), r.status, _clean(r.message, tmp, names),

@@ -15,6 +15,11 @@ bp = Blueprint("imports", __name__)
 NAV_ITEMS = [("imports.index", "Import", Permission.IMPORT)]
 
 
+def accept_changes_from_request() -> bool:
+    """The "correct stored posts" option: a checkbox on the page, a form field for scripts."""
+    return request.form.get("accept_changes", "").lower() in ("y", "yes", "on", "true", "1")
+
+
 def uploads_from_request() -> list[Upload]:
     """The files of a multipart request, from the field "files" (or "file"), with their own names."""
     files = request.files.getlist("files") + request.files.getlist("file")
@@ -28,9 +33,9 @@ def limits() -> dict:
             "archive_files": config["IMPORT_MAX_ARCHIVE_FILES"]}
 
 
-def _page(status=200, outcome=None, error=None):
+def _page(status=200, outcome=None, error=None, accept_changes=False):
     return render_template("imports/index.html", form=UploadForm(formdata=None), outcome=outcome, error=error,
-                           limits=limits()), status
+                           limits=limits(), accept_changes=accept_changes), status
 
 
 @bp.get("/imports")
@@ -42,16 +47,17 @@ def index():
 @bp.post("/imports")
 def upload():
     require(current_user, Permission.IMPORT)
+    accept = accept_changes_from_request()
     try:
-        outcome = import_upload(current_user, uploads_from_request())
+        outcome = import_upload(current_user, uploads_from_request(), accept)
     except WorkbenchError as exc:   # the upload itself was refused: nothing was written
         db.session.rollback()
-        return _page(exc.status, error=exc.message)
+        return _page(exc.status, error=exc.message, accept_changes=accept)
     if outcome.ok:
         db.session.commit()
-        return _page(200, outcome)
+        return _page(200, outcome, accept_changes=accept)
     db.session.rollback()
-    return _page(422, outcome)
+    return _page(422, outcome, accept_changes=accept)
 
 
 @bp.errorhandler(413)
