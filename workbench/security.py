@@ -60,9 +60,13 @@ def _has_nul(value) -> bool:
     return False
 
 
-def _nul_in_request() -> bool:
-    if _has_nul(list(request.args.items(multi=True))):
-        return True
+def _nul_in_args() -> bool:
+    return _has_nul(list(request.args.items(multi=True)))
+
+
+def _nul_in_form() -> bool:
+    """Reads the form: only after the log-in check, so no one without a session or token can
+    make the server read (and spool to disk) a large upload."""
     return request.method not in SAFE_METHODS and request.mimetype in (
         "application/x-www-form-urlencoded", "multipart/form-data") and _has_nul(list(request.form.items(multi=True)))
 
@@ -102,18 +106,21 @@ def init_security(app) -> None:
     @app.before_request
     def _guard():
         write_intent.set(request.method not in SAFE_METHODS)
-        if _nul_in_request():
+        if _nul_in_args():
             return error_response(400, "bad_request", "Text must not contain NUL characters.")
-        if request.endpoint in PUBLIC_ENDPOINTS:
-            if request.method not in SAFE_METHODS:
-                csrf.protect()
-            return None
-        if not current_user.is_authenticated:
+        public = request.endpoint in PUBLIC_ENDPOINTS
+        if not public and not current_user.is_authenticated:   # before the body is read
             if request.path.startswith("/api/"):
                 return error_response(401, "unauthorized", "Log in or send an API token.")
             if request.method in SAFE_METHODS:
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             return error_response(401, "unauthorized", "Your session has ended; log in again.")
+        if _nul_in_form():
+            return error_response(400, "bad_request", "Text must not contain NUL characters.")
+        if public:
+            if request.method not in SAFE_METHODS:
+                csrf.protect()
+            return None
         if request.method not in SAFE_METHODS and not g.get("token_auth"):
             csrf.protect()
         return None
