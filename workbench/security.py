@@ -13,6 +13,7 @@ from .errors import error_response
 from .extensions import csrf, login_manager
 
 PUBLIC_ENDPOINTS = {"auth.login", "static"}
+PUBLIC_MAX_BODY = 64 * 1024   # bytes a request to a public endpoint may carry
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -109,7 +110,9 @@ def init_security(app) -> None:
         if _nul_in_args():
             return error_response(400, "bad_request", "Text must not contain NUL characters.")
         public = request.endpoint in PUBLIC_ENDPOINTS
-        if not public and not current_user.is_authenticated:   # before the body is read
+        if public:   # the log-in form is a few hundred bytes: no large body from strangers
+            request.max_content_length = PUBLIC_MAX_BODY
+        elif not current_user.is_authenticated:   # refused before the body is read
             if request.path.startswith("/api/"):
                 return error_response(401, "unauthorized", "Log in or send an API token.")
             if request.method in SAFE_METHODS:

@@ -26,3 +26,10 @@ def test_a_nul_in_a_logged_in_form_is_still_refused(login):
     resp = client.post("/imports", data={"files": [(io.BytesIO(b"x"), "a.txt")], "accept_changes": "a\x00b"},
                        content_type="multipart/form-data")
     assert resp.status_code == 400 and b"NUL" in resp.data
+
+
+def test_the_login_form_takes_no_large_body(anon):
+    resp = anon.post("/login", data={"username": "x" * 100_000, "password": "y"})
+    assert resp.status_code == 413
+    ok = anon.post("/login", data={"username": "nobody", "password": "wrong"})
+    assert ok.status_code in (200, 400, 401, 422)   # an ordinary refusal, not a size one
