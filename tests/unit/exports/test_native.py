@@ -1,5 +1,6 @@
 """The native JSON Lines export: schema, stable bytes, round trip, merge, malformed lines."""
 import json
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -407,10 +408,10 @@ def test_filters_take_a_claims_tasks_with_it(annotated):
     # the post stays for its adjudicated claim, and its annotate task with it; the others' went with them
     assert [(r["slug"], [t["assignee"] for t in r["tasks"]]) for r in adjudicated] == \
         [(everything[0]["slug"], ["tess"])]
-    day = next(r["date"] for r in everything if any(t["assignee"] == "rita" for t in r["tasks"]))
+    day = date.fromisoformat(next(r["date"] for r in everything if any(t["assignee"] == "rita" for t in r["tasks"])))
     assert [t["assignee"] for r in lines(dump(date_from=day, date_to=day)) for t in r["tasks"]] == ["rita"]
-    last = lines(dump(date_from=everything[-1]["date"]))
-    assert last and day < last[0]["date"] and [t for r in last for t in r["tasks"]] == []
+    last = lines(dump(date_from=date.fromisoformat(everything[-1]["date"])))
+    assert last and day.isoformat() < last[0]["date"] and [t for r in last for t in r["tasks"]] == []
 
 
 def test_a_viewer_who_does_not_assign_gets_only_their_own_tasks(annotated):
