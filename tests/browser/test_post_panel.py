@@ -3,12 +3,14 @@ panel from the page's own claims payload and annotate.js renders it again from t
 Hostile claim text and source fields show as text in the panel, the detail box and the hover
 card; a javascript: URL (kept by an old import, say) is never a link; the panel is the same with
 and without script; a status filter, a click and j/k still find the claim's words."""
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from workbench.annotations import services
-from workbench.annotations.models import Source
+from workbench.annotations.models import Claim, Source
 from workbench.corpus.models import Comment, Post
 
 POST = ("Monday 22 October 2018\n\nPanel test\n\nCRCs were forecasting losses of nearly £300 million, "
@@ -150,3 +152,119 @@ def test_a_repaint_keeps_the_readers_selection(page: Page, live_server, browser_
     expect(first.locator("span.deco")).to_have_text("19 of 21")
     assert page.evaluate("window.getSelection().toString()") == "failed to meet"
     expect(first).to_have_text(text)
+
+
+# Before any script runs (the document is parsed, deferred scripts not yet run), mark every item the
+# server printed, so a test can tell an adopted item (the same node) from a rebuilt one.
+MARK_PRINTED = """document.addEventListener('readystatechange', () => {
+    if (document.readyState !== 'interactive') return;
+    window.__printed = document.querySelectorAll('#claim-list > li').length;
+    document.querySelectorAll('#claim-list > li').forEach(li => { li.__printed = true; });
+});"""
+
+
+def _items(page: Page) -> list:
+    """Each panel item as [its markup, whether it is the node the server printed]."""
+    return page.locator("#claim-list > li").evaluate_all("els => els.map(li => [li.outerHTML, !!li.__printed])")
+
+
+def _load(page: Page, url: str, change=None) -> list:
+    """Open the post, the server's page changed by change(html) on the way if given; the items."""
+    if change:
+        page.route(url, lambda route: route.fulfill(response=(r := route.fetch()), body=change(r.text())))
+    page.goto(url)
+    page.wait_for_selector("body[data-annotate=ready]", state="attached")
+    if change:
+        page.unroute(url)
+    return _items(page)
+
+
+def test_the_printed_panel_is_adopted_and_equals_a_rebuilt_one(page: Page, live_server, browser_login, claims):
+    """The script keeps the server's items when they match the payload (no second build on start)
+    and builds them only when they don't; both ways give the same DOM."""
+    post, ids = claims
+    browser_login(page, "lead")
+    page.add_init_script(MARK_PRINTED)
+    url = f"{live_server}/posts/{post.id}"
+    adopted = _load(page, url)
+    assert page.evaluate("window.__printed") == 3
+    assert [printed for _, printed in adopted] == [True] * 3  # the very nodes the server printed
+    expect(page.locator("#claim-list")).to_have_attribute("data-built", "server")
+    assert page.evaluate("performance.getEntriesByName('annotate:startup').length") == 1
+
+    # Without the printed items, the script builds them: the same markup, item for item.
+    rebuilt = _load(page, url, lambda html: re.sub(r'(<ol class="claim-list" id="claim-list">).*?(</ol>)', r"\1\2",
+                                                    html, flags=re.S))
+    assert page.evaluate("window.__printed") == 0
+    expect(page.locator("#claim-list")).to_have_attribute("data-built", "script")
+    assert [markup for markup, _ in rebuilt] == [markup for markup, _ in adopted]
+    # A printed item that differs from the payload in one word is not adopted: the list is rebuilt
+    # from the payload, and equals the adopted one again.
+    wrong = '<span class="statement">Caseloads rose 41%</span>'
+    changed = _load(page, url, lambda html: html.replace('<span class="statement">Caseloads rose 40%</span>', wrong, 1))
+    assert page.evaluate("window.__printed") == 3
+    assert [printed for _, printed in changed] == [False] * 3
+    assert [markup for markup, _ in changed] == [markup for markup, _ in adopted]
+    # So is one whose status differs.
+    changed = _load(page, url, lambda html: html.replace('data-status="no_verdict"', 'data-status="agreed"', 1))
+    assert [printed for _, printed in changed] == [False] * 3
+    assert [markup for markup, _ in changed] == [markup for markup, _ in adopted]
+
+
+def test_the_adopted_panel_follows_a_filter_and_a_save(page: Page, live_server, browser_login, claims, db):
+    post, ids = claims
+    browser_login(page, "lead")
+    page.add_init_script(MARK_PRINTED)
+    adopted = _load(page, f"{live_server}/posts/{post.id}")
+    assert [printed for _, printed in adopted] == [True] * 3
+    visible = page.locator("#claim-list .claim-item:visible")
+
+    # A filter hides and shows the adopted items (no rebuild needed).
+    page.select_option("#status-filter", "no_verdict")
+    expect(visible).to_have_count(1)
+    expect(visible).to_have_attribute("data-claim-id", str(ids["reply"]))
+    page.select_option("#status-filter", "disputed")
+    expect(visible).to_have_count(0)
+    expect(page.locator("#claim-empty")).to_be_visible()
+    page.select_option("#status-filter", "")
+    expect(visible).to_have_count(3)
+    expect(page.locator("#claim-empty")).to_be_hidden()
+    assert [printed for _, printed in _items(page)] == [True] * 3
+
+    # A save, with the "agreed" filter on: the new claim takes its place in reading order (the first
+    # comment, between the post's claim and the reply's), the count follows, the filter still holds.
+    page.select_option("#status-filter", "agreed")
+    page.get_by_role("button", name="Select words in comment 1", exact=True).press("Enter")
+    page.keyboard.press("End")
+    page.keyboard.press("Alt+Shift+ArrowLeft")
+    assert page.evaluate("getSelection().toString()") == "reoffending targets"
+    page.keyboard.press("Enter")
+    page.fill("#f-statement", "Targets were missed")
+    expect(page.locator("#f-category option", has_text="other")).to_have_count(1)
+    page.select_option("#f-category", "other")
+    page.click("#claim-form button[type=submit]")
+    expect(page.locator("#announce")).to_contain_text("Claim saved: Targets were missed")
+    db.session.commit()
+    new_id = db.session.scalar(select(Claim.id).where(Claim.statement == "Targets were missed"))
+    expect(page.locator("#claim-count")).to_have_text("4")
+    expect(page.locator("#panel-toggle span")).to_have_text("4")
+    items = page.locator("#claim-list > li")
+    expect(items).to_have_count(4)
+    assert items.evaluate_all("els => els.map(li => li.dataset.claimId)") == [
+        str(ids["hostile"]), str(ids["plain"]), str(new_id), str(ids["reply"])]
+    expect(visible).to_have_count(2)  # the two agreed ones; the new one has no verdict yet
+    new = page.locator(f'#claim-list > li[data-claim-id="{new_id}"]')
+    expect(new).to_be_hidden()
+    expect(new).to_have_class("claim-item just-saved")
+    expect(new.locator(".statement")).to_have_text("Targets were missed")
+    expect(new.locator(".where")).to_have_text("comment 1")
+    # The other items are as they were printed.
+    after = {li: markup for li, markup in zip(items.evaluate_all("els => els.map(li => li.dataset.claimId)"),
+                                              items.evaluate_all("els => els.map(li => li.outerHTML)"))}
+    for (markup, _), claim_id in zip(adopted, [ids["hostile"], ids["plain"], ids["reply"]]):
+        assert after[str(claim_id)].replace(' hidden=""', "") == markup
+    page.select_option("#status-filter", "no_verdict")
+    expect(visible).to_have_count(2)
+    page.locator(f'#claim-list a.claim-link[data-claim-id="{new_id}"]').click()
+    expect(page.locator(f'mark[data-claims~="{new_id}"]').first).to_have_text("reoffending targets")
+    expect(page.locator(f'mark[data-claims~="{new_id}"]').first).to_be_focused()
