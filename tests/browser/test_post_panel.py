@@ -1,5 +1,6 @@
 """The reading page's side panel in Chromium after the speed work (issue 9): the server prints the
-panel from the page's own claims payload and annotate.js renders it again from the same JSON.
+panel from the page's own claims payload, and annotate.js adopts those items when they match the
+JSON (it builds them itself only when they don't, and after a save; the two are the same DOM).
 Hostile claim text and source fields show as text in the panel, the detail box and the hover
 card; a javascript: URL (kept by an old import, say) is never a link; the panel is the same with
 and without script; a status filter, a click and j/k still find the claim's words."""

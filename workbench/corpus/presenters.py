@@ -135,8 +135,9 @@ def claim_where(c: dict) -> str:
 
 
 def panel_html(claims: list[dict], claim_url: str) -> Markup:
-    """The side panel's items, the same markup as annotate.js renderList() builds (the script
-    replaces them when it starts; without it they are the list). Built here rather than by a
+    """The side panel's items, the same markup as annotate.js buildItem() makes, spaces between
+    the spans included (the script adopts them when they match its payload and rebuilds them only
+    after a change; without it they are the list). Built here rather than by a
     template loop: for a thousand claims Jinja made about 20,000 escape calls and output chunks.
     The statement and where are escaped; ids, statuses, their labels and ratings are ours."""
     url = escape(claim_url)
