@@ -497,7 +497,7 @@
       var text = units[unitKey(words.comment_id)].text;
       back.focus({preventScroll: true});
       restoreSelection(back, [cpToU16(text, words.start), cpToU16(text, words.end)]);
-      announce("Claim cancelled. The words are still selected: press s to adjust them.");
+      announce("Claim cancelled. The words are still selected: press s, or the Select words button, to adjust them.");
     }
     return true;
   }
@@ -828,7 +828,7 @@
       var p = pointAt(el, w.a);
       window.getSelection().collapse(p[0], p[1]);
       adder.hidden = true;
-      announce("Stopped selecting; nothing selected. Press s to select again.");
+      announce("Stopped selecting; nothing selected. Press s, or the Select words button, to select again.");
     }
     if (document.activeElement === el) showBar("idle", el); else hideBar();
   }

@@ -104,6 +104,10 @@ def test_each_text_has_a_named_button_in_the_accessibility_tree(page: Page, live
     page.locator(f"#c1-1 > article").hover()
     expect(button).to_have_css("opacity", "1")
     shot(page, "1-button-on-hover-1366")
+    page.locator("#post").hover()
+    expect(page.get_by_role("button", name="Select words in the post", exact=True)).to_have_css("opacity", "1")
+    expect(button).to_have_css("opacity", "0")
+    shot(page, "1-post-button-on-hover-1366")
     assert button.get_attribute("tabindex") == "-1"
     page.locator(f'.text[data-comment-id="{first.id}"]').focus()
     page.keyboard.press("Shift+Tab")
@@ -207,6 +211,8 @@ def test_the_button_starts_as_s_does_space_click_and_esc(page: Page, live_server
     # Esc stops: the text is plain text again (no application, its own description), focus stays.
     page.keyboard.press("Escape")
     assert selected(page) == ""
+    expect(page.locator("#announce")).to_have_text(
+        "Stopped selecting; nothing selected. Press s, or the Select words button, to select again.")
     expect(body).to_be_focused()
     expect(body).not_to_have_class("text body kbd-selecting")
     assert body.get_attribute("role") is None and body.get_attribute("aria-label") is None
@@ -243,6 +249,7 @@ def test_selecting_from_the_button_is_accessible_and_the_adder_keeps_clear(page:
     page.set_viewport_size({"width": width, "height": height})
     open_post(page, live_server, post)
     page.locator("#c1 > article").hover()  # a button shown
+    shot(page, f"0-button-shown-{width}")
     assert axe_violations(page, live_server) == []
     page.get_by_role("button", name="Select words in comment 1", exact=True).press("Enter")
     page.keyboard.press("Shift+End")
