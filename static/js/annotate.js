@@ -920,15 +920,19 @@
   unitEls.forEach(function (e) {
     e.tabIndex = 0;
     e.setAttribute("aria-describedby", "unit-keys");
-    var article = e.closest("article"), head = article && article.querySelector("header");
-    if (!head) return;
-    var b = el("button", "select-words", "Select words");
-    b.type = "button";
-    b.tabIndex = -1;
-    b.setAttribute("aria-label", "Select words in " + unitName(e));
-    b.setAttribute("data-select-unit", unitFor(e).key);
-    head.appendChild(b);
   });
+  function addSelectButtons() {  // at the end of the start, after the painting
+    unitEls.forEach(function (e) {
+      var article = e.closest("article"), head = article && article.querySelector("header");
+      if (!head) return;
+      var b = el("button", "select-words", "Select words");
+      b.type = "button";
+      b.tabIndex = -1;
+      b.setAttribute("aria-label", "Select words in " + unitName(e));
+      b.setAttribute("data-select-unit", unitFor(e).key);
+      head.appendChild(b);
+    });
+  }
   document.addEventListener("focusin", function (ev) {
     var t = ev.target;
     if (kbd && t === kbd.el) { showBar("selecting", t); return; }
@@ -1065,6 +1069,7 @@
   if (perf) perf.mark("annotate:panel-start");
   if (!adoptList()) renderList();
   if (perf) perf.mark("annotate:panel-end");
+  addSelectButtons();
   panel.querySelector(".panel-filter").hidden = false;
   panel.querySelector(".panel-close").hidden = false;
   toggle.hidden = false;
