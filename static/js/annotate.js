@@ -1,6 +1,7 @@
 // The annotation layer of the reading page: highlights painted from the claims payload, the side
-// panel, the "Add claim" adder and form, the hover card, the keys, and selecting words with the
-// keyboard alone (n/p to a text, s to select, arrows by word or sentence). The page reads without it.
+// panel (printed by the server, adopted here), the "Add claim" adder and form, the hover card, the
+// keys, and selecting words with the keyboard alone (n/p to a text, s or the text's "Select words"
+// button to select, arrows by word or sentence). The page reads without it.
 //
 // Offsets: the server counts Unicode code points inside a text unit (the post body or one
 // comment); the DOM counts UTF-16 units. Everything here converts at the edges.
