@@ -48,8 +48,12 @@ def corpus(db, import_dumps):
 
 
 def open_post(page: Page, live_server: str, post) -> None:
-    page.goto(f"{live_server}/posts/{post.id}")
+    """Open the post and wait until suggestions.js has painted its underlines too: that repaints
+    the texts, which would drop a caret placed before it."""
+    with page.expect_response(lambda r: r.url.endswith(f"/api/v1/posts/{post.id}/suggestions")):
+        page.goto(f"{live_server}/posts/{post.id}")
     page.wait_for_selector("body[data-annotate=ready]", state="attached")
+    page.wait_for_selector(".text[data-unit=body] span.deco.wb-suggestion", state="attached")
 
 
 def selected(page: Page) -> str:
