@@ -107,9 +107,11 @@ def app(db_url, _tables, tmp_path):
     ctx = app.app_context()
     ctx.push()
     # The test's own session reads without taking SQLite's write lock, so a server thread
-    # (browser tests) can write while the test holds a read transaction open.
+    # (browser tests) can write while the test holds a read transaction open. (On PostgreSQL
+    # readers never block writers, and a transaction without write intent is READ ONLY there,
+    # while a test writes its fixtures through this session: it keeps the default.)
     from workbench.db import write_intent
-    token = write_intent.set(False)
+    token = write_intent.set(not db_url.startswith("sqlite"))
     yield app
     from workbench.extensions import db
     db.session.remove()

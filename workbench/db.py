@@ -32,7 +32,16 @@ def isoformat(value: datetime | None) -> str | None:
 # SQLite transactions stay deferred (readers never block); everything else takes the
 # write lock up front with BEGIN IMMEDIATE, so a read-then-write transaction cannot
 # fail half-way with SQLITE_BUSY when another process wrote in between.
+#
+# On PostgreSQL the same flag chooses the snapshot. A transaction without write intent runs at
+# REPEATABLE READ, READ ONLY: every query of a page (post, thread, claims, spans, sources…) and
+# every row of a streamed export sees the database as it was at the first query, so a claim
+# committed half-way through a request is either wholly in the answer or wholly absent, never
+# a claim with sources but no spans. READ ONLY makes an accidental write in a read request an
+# error instead of a silent write; a read-only REPEATABLE READ transaction never fails with a
+# serialization error. Writing transactions stay at the server default (READ COMMITTED).
 write_intent: ContextVar[bool] = ContextVar("write_intent", default=True)
+READ_SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 
 
 @event.listens_for(Engine, "connect")
@@ -52,3 +61,5 @@ def _sqlite_pragmas(dbapi_conn, _record):
 def _sqlite_begin(conn):
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+    elif conn.dialect.name == "postgresql" and not write_intent.get():
+        conn.exec_driver_sql(READ_SNAPSHOT)

@@ -1,6 +1,6 @@
 """One exception family for the workbench, and the one place that turns it into responses."""
 from flask import jsonify, render_template, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 
@@ -91,6 +91,16 @@ def too_large_message() -> str:
             "fields per form. For many files, upload one .zip archive; nothing was imported.")
 
 
+TRANSACTION_ROLLBACK = ("40001", "40P01")  # serialization_failure, deadlock_detected
+
+
+def transaction_rollback(exc: DBAPIError) -> bool:
+    """Whether the database aborted the transaction only because of a concurrent one
+    (SQLSTATE class 40: psycopg 3 names it .sqlstate, psycopg2 .pgcode)."""
+    orig = getattr(exc, "orig", None)
+    return (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) in TRANSACTION_ROLLBACK
+
+
 def register_error_handlers(app) -> None:
     from .extensions import db
 
@@ -118,6 +128,20 @@ def register_error_handlers(app) -> None:
         db.session.rollback()
         return error_response(409, "conflict", "This change collides with one made at the same moment "
                               "(or with data that already exists); nothing was saved. Reload and try again.")
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(exc: DBAPIError):
+        # PostgreSQL gave up on this transaction because of another one running at the same time:
+        # a serialization failure (40001: a REPEATABLE READ or SERIALIZABLE transaction wrote a
+        # row another transaction changed since its snapshot) or a deadlock (40P01). The whole
+        # transaction was rolled back, so nothing of it was saved, and the same request sent again
+        # runs against fresh data. Not retried here: a view may have committed earlier work or
+        # consumed its upload, so only the client knows whether sending it again is right.
+        if transaction_rollback(exc):
+            db.session.rollback()
+            return error_response(409, "try_again", "Someone else changed the same data at the same moment, "
+                                  "so this change was not saved. Reload and try again.")
+        return _unexpected(exc)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

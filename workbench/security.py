@@ -106,7 +106,10 @@ def init_security(app) -> None:
 
     @app.before_request
     def _guard():
-        write_intent.set(request.method not in SAFE_METHODS)
+        # GET, HEAD and OPTIONS never write: one deferred snapshot on SQLite, REPEATABLE READ
+        # READ ONLY on PostgreSQL (workbench/db.py). Undone when the request ends, so the
+        # caller's own work (a test, a script) keeps its intent.
+        g.write_intent_token = write_intent.set(request.method not in SAFE_METHODS)
         if _nul_in_args():
             return error_response(400, "bad_request", "Text must not contain NUL characters.")
         public = request.endpoint in PUBLIC_ENDPOINTS
@@ -127,6 +130,15 @@ def init_security(app) -> None:
         if request.method not in SAFE_METHODS and not g.get("token_auth"):
             csrf.protect()
         return None
+
+    @app.teardown_request
+    def _end_intent(_exc=None):
+        token = g.pop("write_intent_token", None)
+        if token is not None:
+            try:
+                write_intent.reset(token)
+            except ValueError:  # ended in another context than it began: nothing to undo there
+                pass
 
     @app.after_request
     def _headers(response):

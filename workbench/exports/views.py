@@ -2,6 +2,7 @@
 from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_login import current_user
 
+from ..db import write_intent
 from ..errors import ValidationError
 from ..permissions import Permission, require
 from . import services
@@ -11,11 +12,19 @@ bp = Blueprint("exports", __name__)
 NAV_ITEMS = [("exports.index", "Export", Permission.EXPORT)]
 
 
+def _one_snapshot(chunks):
+    """Flask ends the view's transaction (and its app context's session) when the view returns;
+    the body is read in a new one as it streams, begun here without write intent: one deferred
+    snapshot on SQLite, REPEATABLE READ READ ONLY on PostgreSQL, for every row of the file."""
+    write_intent.set(False)
+    yield from chunks
+
+
 def download_response(fmt_key: str, options) -> Response:
     """Shared by the page and the API: headers now, the body as the loader walks the corpus."""
     fmt = services.get_format(fmt_key)
     chunks = services.export(current_user, fmt_key, options)
-    return Response(stream_with_context(chunks), mimetype=fmt.media_type, headers={
+    return Response(stream_with_context(_one_snapshot(chunks)), mimetype=fmt.media_type, headers={
         "Content-Disposition": f'attachment; filename="{services.filename(fmt, options)}"',
         "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
 
