@@ -3,8 +3,6 @@ arrows by word and sentence, Home/End, Enter to the claim form, Esc to stop; off
 points after emoji; typing in form fields is left alone; the help lists the keys.
 
 Set WORKBENCH_SHOTS=/some/dir to also save screenshots of the mode in action there."""
-import os
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -12,6 +10,7 @@ from sqlalchemy import select
 
 from workbench.annotations.models import Claim, ClaimSpan
 from workbench.corpus.models import Comment, Post
+from tests.browser.shots import shot
 
 BODY = ("CRCs were forecasting losses of nearly £300 million, said the report. Caseloads rose by 40 per cent "
         "in a year! Nobody expected that \u2014 not even the inspectors.")
@@ -24,7 +23,6 @@ DUMP = (f"Monday 22 October 2018\n\nKeyboard test\n\n{BODY}\n\n"
         f"    1. {REPLY}\n\n      Delete\n")
 
 AXE = "/static/vendor/axe-core/axe.min.js"
-SHOTS = os.environ.get("WORKBENCH_SHOTS")
 
 # Every mouse or pointer event, and every click that did not come from a key (a key's click has
 # detail 0), on the page: the keyboard-only flow must leave this empty.
@@ -35,11 +33,6 @@ RECORD_MOUSE = """() => {
     }
 }"""
 
-
-def shot(page: Page, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ buttons are quiet (shown on hover or focus), absent without script, axe-clean at
 a phone the "Add claim" button waits at the foot of the screen instead of covering the next line.
 
 Set WORKBENCH_SHOTS=/some/dir to also save screenshots there."""
-import os
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -16,6 +14,7 @@ from sqlalchemy import select
 
 from workbench.annotations.models import ClaimSpan
 from workbench.corpus.models import Comment, Post
+from tests.browser.shots import shot
 
 BODY = ("Probation caseloads rose by 40 per cent in a year. The inspectors blamed the new contracts "
         "for most of it. Nobody in the ministry disagreed.")
@@ -29,13 +28,7 @@ DUMP = (f"Monday 22 October 2018\n\nButton test\n\n{BODY}\n\n"
         f"  2. {SECOND}\n\n    ReplyDelete\n")
 
 AXE = "/static/vendor/axe-core/axe.min.js"
-SHOTS = os.environ.get("WORKBENCH_SHOTS")
 
-
-def shot(page: Page, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
 
 
 @pytest.fixture

@@ -47,7 +47,18 @@ def claim_body(post, comment, statement=PROBE, exact="19 of 21 companies"):
             "verdict": {"rating": "mostly_true", "rationale": "probe"}}
 
 
-class MidRequestWriter:
+class _Listening:
+    """While in a with block, self._after sees every statement the engine runs."""
+
+    def __enter__(self):
+        event.listen(self.engine, "after_cursor_execute", self._after)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "after_cursor_execute", self._after)
+
+
+class MidRequestWriter(_Listening):
     """Installed on the engine for one test: the first time the reading thread, inside a request,
     finishes a statement that `when` accepts, another thread commits a new claim through the API
     (its own request, session and connection) and this thread waits until it has."""
@@ -58,12 +69,6 @@ class MidRequestWriter:
         self.response = None
         self.fired_after = None
 
-    def __enter__(self):
-        event.listen(self.engine, "after_cursor_execute", self._after)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "after_cursor_execute", self._after)
 
     def _after(self, conn, cursor, statement, *args):
         if self.fired_after is not None or threading.get_ident() != self.reader or not has_request_context():
@@ -139,19 +144,13 @@ def test_a_streamed_export_reads_one_snapshot_from_the_first_query_to_the_last_r
     assert PROBE in again
 
 
-class IsolationProbe:
+class IsolationProbe(_Listening):
     """Records the isolation level and read-only flag of the transaction the first SELECT of a
     request ran in, asked on that same connection (a raw cursor, so no event sees it)."""
 
     def __init__(self, engine, inside_request=True):
         self.engine, self.inside_request, self.seen = engine, inside_request, None
 
-    def __enter__(self):
-        event.listen(self.engine, "after_cursor_execute", self._after)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "after_cursor_execute", self._after)
 
     def _after(self, conn, cursor, statement, *args):
         if self.seen is not None or not statement.lstrip().upper().startswith("SELECT"):
