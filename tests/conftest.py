@@ -153,6 +153,19 @@ def import_dumps(db, tmp_path):
     return do
 
 
+@pytest.fixture
+def post_and_reply(db, import_dumps):
+    """post_and_reply(name, dump) imports one dump and returns its post and its reply 1.1."""
+    def do(name: str, dump: str):
+        from sqlalchemy import select
+        from workbench.corpus.models import Comment, Post
+        import_dumps({name: dump})
+        post = db.session.scalar(select(Post))
+        reply = db.session.scalar(select(Comment).where(Comment.path == "1.1"))
+        return post, reply
+    return do
+
+
 _counter = iter(range(1, 10**6))
 
 

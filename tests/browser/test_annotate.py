@@ -6,7 +6,6 @@ from sqlalchemy import select
 
 from workbench.annotations import services
 from workbench.annotations.models import Claim, ClaimSpan
-from workbench.corpus.models import Comment, Post
 
 EMOJI_POST = ("Monday 22 October 2018\n\nEmoji test\n\nCRCs were forecasting losses of nearly £300 million, "
               "said the report.\n\n"
@@ -15,11 +14,8 @@ EMOJI_POST = ("Monday 22 October 2018\n\nEmoji test\n\nCRCs were forecasting los
 
 
 @pytest.fixture
-def corpus(db, import_dumps):
-    import_dumps({"e.txt": EMOJI_POST})
-    post = db.session.scalar(select(Post))
-    reply = db.session.scalar(select(Comment).where(Comment.path == "1.1"))
-    return post, reply
+def corpus(post_and_reply):
+    return post_and_reply("e.txt", EMOJI_POST)
 
 
 def select_words(page: Page, selector: str, words: str) -> None:

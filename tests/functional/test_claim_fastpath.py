@@ -10,7 +10,6 @@ from workbench import audit
 from workbench.annotations import services
 from workbench.annotations.models import Claim, ClaimSpan, Source, Verdict
 from workbench.audit import AuditEvent
-from workbench.corpus.models import Comment, Post
 
 DUMP = ("Monday 22 October 2018\n\nFast path\n\nCRCs were forecasting losses of nearly £300 million, "
         "and 19 of 21 companies missed their targets.\n\n"
@@ -20,11 +19,8 @@ DUMP = ("Monday 22 October 2018\n\nFast path\n\nCRCs were forecasting losses of 
 
 
 @pytest.fixture
-def corpus(db, import_dumps):
-    import_dumps({"f.txt": DUMP})
-    post = db.session.scalar(select(Post))
-    reply = db.session.scalar(select(Comment).where(Comment.path == "1.1"))
-    return post, reply
+def corpus(post_and_reply):
+    return post_and_reply("f.txt", DUMP)
 
 
 def body(post, comment=None, exact="19 of 21 companies", **extra):

@@ -2,7 +2,6 @@
 import pytest
 from sqlalchemy import select
 
-from workbench.corpus.models import Comment, Post
 
 EMOJI_POST = ("Monday 22 October 2018\n\nEmoji test\n\nCRCs were forecasting losses of nearly £300 million.\n\n"
               "1 comment:\n\n  1. Top 👍🏽 comment\n\n    ReplyDelete\n    Replies\n"
@@ -10,11 +9,8 @@ EMOJI_POST = ("Monday 22 October 2018\n\nEmoji test\n\nCRCs were forecasting los
 
 
 @pytest.fixture
-def corpus(db, import_dumps):
-    import_dumps({"e.txt": EMOJI_POST})
-    post = db.session.scalar(select(Post))
-    reply = db.session.scalar(select(Comment).where(Comment.path == "1.1"))
-    return post, reply
+def corpus(post_and_reply):
+    return post_and_reply("e.txt", EMOJI_POST)
 
 
 def claim_body(post, comment=None, text=None, exact="19 of 21 companies", **extra):

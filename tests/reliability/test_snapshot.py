@@ -14,9 +14,8 @@ import threading
 
 import pytest
 from flask import has_request_context
-from sqlalchemy import event, select, text
+from sqlalchemy import event, text
 
-from workbench.corpus.models import Comment, Post
 
 DUMP = ("Monday 22 October 2018\n\nSnapshot test\n\nCRCs were forecasting losses of nearly £300 million.\n\n"
         "1 comment:\n\n  1. Top comment\n\n    ReplyDelete\n    Replies\n"
@@ -32,11 +31,8 @@ def postgres(db_url):
 
 
 @pytest.fixture
-def corpus(db, import_dumps):
-    import_dumps({"s.txt": DUMP})
-    post = db.session.scalar(select(Post))
-    reply = db.session.scalar(select(Comment).where(Comment.path == "1.1"))
-    return post, reply
+def corpus(post_and_reply):
+    return post_and_reply("s.txt", DUMP)
 
 
 def claim_body(post, comment, statement=PROBE, exact="19 of 21 companies"):
