@@ -30,11 +30,14 @@ def index():
 @bp.get("/posts/<int:post_id>")
 def post(post_id: int):
     post = queries.get_post(post_id)
-    thread = presenters.thread(queries.reading_comments(post_id))
+    comments = queries.reading_comments(post_id)
+    thread = presenters.thread(comments)
+    # Texts corrected by a re-import, with their earlier versions: one query, no row when none.
+    corrections = presenters.corrections(queries.reading_corrections(post_id), post, comments)
     # The claims for the highlights and the side panel: a fixed number of queries, narrow rows
     # (one when the post has none).
     rows = queries.reading_claims(post_id)
     claims = presenters.reading_claims(rows, post_id, current_user, bool(rows.spans) and get_flag("blind_review"))
-    return render_template("corpus/post.html", post=post, thread=thread, claims=claims,
+    return render_template("corpus/post.html", post=post, thread=thread, claims=claims, corrections=corrections,
                            panel=presenters.panel_html(claims, url_for("annotations.claim", claim_id=0)[:-1]),
                            claims_json=presenters.claims_json(claims))
