@@ -1,4 +1,5 @@
 """The `workbench` command line: a Flask CLI group, so `flask --app workbench …` works too."""
+import functools
 import sys
 import time
 from pathlib import Path
@@ -54,6 +55,29 @@ def run_import(paths, verbose: bool = False, accept_changes: bool = False) -> in
             click.echo(f"WARNING   {r.filename}: {w}", err=True)
     click.echo(f"{report.summary()} in {time.perf_counter() - started:.2f} s")
     return 1 if report.failed else 0
+
+
+CLI_BUSY_MESSAGE = ("the database is locked by another process (an import, a restore, or the server "
+                    "writing); nothing was changed. Run the command again when it has finished.")
+
+
+def _busy_is_one_line(command: click.Command) -> None:
+    """A command that finds the database locked for longer than the busy timeout (SQLite's
+    "database is locked") stops with one line and exit code 1, not a traceback."""
+    from sqlalchemy.exc import DBAPIError
+
+    from .errors import database_busy
+    callback = command.callback
+
+    @functools.wraps(callback)
+    def run(*args, **kwargs):
+        try:
+            return callback(*args, **kwargs)
+        except DBAPIError as exc:
+            if not database_busy(exc):
+                raise
+            raise click.ClickException(CLI_BUSY_MESSAGE) from None
+    command.callback = run
 
 
 def register_cli(app) -> None:
@@ -126,3 +150,7 @@ def register_cli(app) -> None:
             # Flask ignores app.run() inside its own CLI, so serve with Werkzeug directly.
             from werkzeug.serving import run_simple
             run_simple("127.0.0.1", port, current_app._get_current_object(), threaded=True)
+
+    for command in app.cli.commands.values():   # the core commands and the domains' (export, backup, …)
+        if not isinstance(command, click.Group) and command.callback is not None:
+            _busy_is_one_line(command)

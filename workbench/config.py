@@ -42,6 +42,12 @@ def load_config(app, test_config=None) -> None:
         # and -Proto are then believed, so log-in throttling counts the real client address.
         # 0 (the default) trusts no header: right when clients connect to the server directly.
         TRUSTED_PROXIES=int(os.environ.get("WORKBENCH_TRUSTED_PROXIES") or 0),
+        # A busy database: how long a write waits for another one's lock before the request is
+        # answered 503 "busy" (nothing saved, send it again). SQLite: every connection, the command
+        # line too (which then stops with one line). PostgreSQL: web requests only (lock_timeout);
+        # the command line (import, restore, migrations) waits as long as it takes.
+        SQLITE_BUSY_TIMEOUT_SECONDS=10,
+        REQUEST_LOCK_TIMEOUT_SECONDS=5,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -53,6 +59,11 @@ def load_config(app, test_config=None) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and not app.config["SQLALCHEMY_ENGINE_OPTIONS"]:
         # A server restart or an idle timeout must cost a reconnect, not a failed request.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {"timeout": float(app.config["SQLITE_BUSY_TIMEOUT_SECONDS"]),
+                                   **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
     _trust_proxies(app)

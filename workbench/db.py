@@ -2,6 +2,7 @@
 from contextvars import ContextVar
 from datetime import datetime, timezone
 
+from flask import current_app, has_request_context
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
@@ -44,22 +45,51 @@ write_intent: ContextVar[bool] = ContextVar("write_intent", default=True)
 READ_SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 
 
+# How long a SQLite statement waits for another connection's lock before it fails with SQLITE_BUSY
+# ("database is locked"; a request answers 503 busy, a command stops with one line). The app sets
+# it from SQLITE_BUSY_TIMEOUT_SECONDS (workbench/config.py, as the driver's connect argument
+# "timeout"); this default covers any other engine.
+SQLITE_BUSY_TIMEOUT_SECONDS = 10.0
+
+
+@event.listens_for(Engine, "do_connect")
+def _sqlite_busy_timeout(dialect, _record, _cargs, cparams):
+    if dialect.name == "sqlite":
+        cparams.setdefault("timeout", SQLITE_BUSY_TIMEOUT_SECONDS)
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_conn, _record):
-    """WAL, a busy timeout and foreign keys on every SQLite connection, for concurrent use."""
+    """WAL and foreign keys on every SQLite connection, for concurrent use (and the busy
+    timeout, given when it connects, above)."""
     if type(dbapi_conn).__module__.startswith("sqlite3"):
         dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself, below
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=10000")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+
+
+def request_lock_timeout_ms() -> int:
+    """PostgreSQL's lock_timeout for a transaction begun in a web request (0: none): a request
+    stuck behind another transaction's row or table lock gives up after REQUEST_LOCK_TIMEOUT_SECONDS
+    with SQLSTATE 55P03, answered 503 busy (workbench/errors.py), instead of holding a worker for
+    as long as the other transaction runs. The command line (import, restore, migrations) has no
+    request context, so it waits as long as it takes."""
+    if not has_request_context():
+        return 0
+    return max(0, round(float(current_app.config.get("REQUEST_LOCK_TIMEOUT_SECONDS") or 0) * 1000))
 
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
-    elif conn.dialect.name == "postgresql" and not write_intent.get():
-        conn.exec_driver_sql(READ_SNAPSHOT)
+    elif conn.dialect.name == "postgresql":
+        statements = [] if write_intent.get() else [READ_SNAPSHOT]
+        lock_timeout = request_lock_timeout_ms()
+        if lock_timeout:
+            statements.append(f"SET LOCAL lock_timeout = {lock_timeout}")  # ends with the transaction
+        if statements:   # one round trip (no parameters: psycopg sends both in one simple query)
+            conn.exec_driver_sql("; ".join(statements))

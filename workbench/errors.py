@@ -1,5 +1,5 @@
 """One exception family for the workbench, and the one place that turns it into responses."""
-from flask import jsonify, render_template, request
+from flask import jsonify, make_response, render_template, request
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
@@ -101,7 +101,31 @@ def transaction_rollback(exc: DBAPIError) -> bool:
     return (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) in TRANSACTION_ROLLBACK
 
 
+SQLITE_BUSY = 5            # primary result code; the extended ones (BUSY_SNAPSHOT, …) share its low byte
+LOCK_NOT_AVAILABLE = "55P03"   # PostgreSQL: lock_timeout passed (or NOWAIT) waiting for a lock
+BUSY_RETRY_AFTER = 5       # seconds, the Retry-After of a 503 busy
+BUSY_MESSAGE = ("The database is busy with another change, so nothing was saved. "
+                "Send the same action again in a few seconds.")
+
+
+def database_busy(exc: DBAPIError) -> bool:
+    """Whether the statement gave up waiting for a lock another connection holds: SQLite's
+    SQLITE_BUSY ("database is locked") after its busy timeout, PostgreSQL's lock_not_available
+    after the request's lock_timeout (workbench/db.py). The transaction is lost and nothing of it
+    was written; the same action sent again may well succeed."""
+    orig = getattr(exc, "orig", None)
+    if (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) == LOCK_NOT_AVAILABLE:
+        return True
+    if type(orig).__module__.startswith("sqlite3"):
+        code = getattr(orig, "sqlite_errorcode", None)   # Python 3.11+
+        if code is not None:
+            return code & 0xFF == SQLITE_BUSY
+        return "database is locked" in str(orig)
+    return False
+
+
 def register_error_handlers(app) -> None:
+    from .db import write_intent
     from .extensions import db
 
     @app.errorhandler(WorkbenchError)
@@ -141,6 +165,20 @@ def register_error_handlers(app) -> None:
             db.session.rollback()
             return error_response(409, "try_again", "Someone else changed the same data at the same moment, "
                                   "so this change was not saved. Reload and try again.")
+        # Another connection held the lock this request needed for longer than the busy timeout
+        # (SQLite) or lock_timeout (PostgreSQL): a temporary state of the server, so a 503 with
+        # Retry-After; the data this request meant to change is unchanged, so the same request
+        # can be sent again as it is.
+        if database_busy(exc):
+            db.session.rollback()
+            # The error page is a read: on SQLite a deferred BEGIN, which the writer holding the
+            # lock does not block (WAL), should the page load the user again; undone with the
+            # request's own intent when the request ends (security.py).
+            write_intent.set(False)
+            response = make_response(error_response(503, "busy", BUSY_MESSAGE,
+                                                    extra={"retry_after": BUSY_RETRY_AFTER}))
+            response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
+            return response
         return _unexpected(exc)
 
     @app.errorhandler(Exception)
