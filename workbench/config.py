@@ -59,6 +59,16 @@ def load_config(app, test_config=None) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and not app.config["SQLALCHEMY_ENGINE_OPTIONS"]:
         # A server restart or an idle timeout must cost a reconnect, not a failed request.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # Every connection starts with the request lock timeout (no statement per transaction);
+        # transactions outside a request (the command line) lift it (workbench/db.py).
+        lock_ms = max(0, round(float(app.config.get("REQUEST_LOCK_TIMEOUT_SECONDS") or 0) * 1000))
+        if lock_ms:
+            options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+            connect_args = dict(options.get("connect_args", {}))
+            connect_args["options"] = f"-c lock_timeout={lock_ms} {connect_args.get('options', '')}".strip()
+            options["connect_args"] = connect_args
+            app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         options["connect_args"] = {"timeout": float(app.config["SQLITE_BUSY_TIMEOUT_SECONDS"]),

@@ -2,7 +2,7 @@
 from contextvars import ContextVar
 from datetime import datetime, timezone
 
-from flask import current_app, has_request_context
+from flask import has_request_context
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
@@ -71,25 +71,20 @@ def _sqlite_pragmas(dbapi_conn, _record):
         cur.close()
 
 
-def request_lock_timeout_ms() -> int:
-    """PostgreSQL's lock_timeout for a transaction begun in a web request (0: none): a request
-    stuck behind another transaction's row or table lock gives up after REQUEST_LOCK_TIMEOUT_SECONDS
-    with SQLSTATE 55P03, answered 503 busy (workbench/errors.py), instead of holding a worker for
-    as long as the other transaction runs. The command line (import, restore, migrations) has no
-    request context, so it waits as long as it takes."""
-    if not has_request_context():
-        return 0
-    return max(0, round(float(current_app.config.get("REQUEST_LOCK_TIMEOUT_SECONDS") or 0) * 1000))
-
-
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):
+    """SQLite: take the write lock up front for a write. PostgreSQL: one snapshot per read
+    request (REPEATABLE READ, READ ONLY). Every PostgreSQL connection starts with lock_timeout =
+    REQUEST_LOCK_TIMEOUT_SECONDS (a connect option, workbench/config.py), so a web request stuck
+    behind another transaction's row or table lock gives up with SQLSTATE 55P03, answered 503
+    busy (workbench/errors.py), instead of holding a worker for as long as the other transaction
+    runs, and pays no statement for it; a transaction begun outside a request (the command line:
+    import, restore, migrations) lifts it and waits as long as it takes."""
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
     elif conn.dialect.name == "postgresql":
         statements = [] if write_intent.get() else [READ_SNAPSHOT]
-        lock_timeout = request_lock_timeout_ms()
-        if lock_timeout:
-            statements.append(f"SET LOCAL lock_timeout = {lock_timeout}")  # ends with the transaction
+        if not has_request_context():
+            statements.append("SET LOCAL lock_timeout = 0")   # ends with the transaction
         if statements:   # one round trip (no parameters: psycopg sends both in one simple query)
             conn.exec_driver_sql("; ".join(statements))
