@@ -131,9 +131,10 @@ def register_error_handlers(app) -> None:
     @app.errorhandler(WorkbenchError)
     def _workbench_error(exc: WorkbenchError):
         db.session.rollback()
-        response = error_response(exc.status, exc.code, exc.message, exc.field, exc.extra)
+        # make_response: an HTML answer is a (page, status) pair whose page is a plain string.
+        response = make_response(error_response(exc.status, exc.code, exc.message, exc.field, exc.extra))
         if exc.extra.get("retry_after"):
-            response[0].headers["Retry-After"] = str(exc.extra["retry_after"])
+            response.headers["Retry-After"] = str(exc.extra["retry_after"])
         return response
 
     @app.errorhandler(HTTPException)
