@@ -128,9 +128,12 @@ def register_cli(app) -> None:
     @app.cli.command("demo")
     @click.option("--port", default=5000, show_default=True)
     @click.option("--no-serve", is_flag=True, help="Prepare the database but do not start the server.")
+    @click.option("--no-examples", is_flag=True,
+                  help="No example claims, verdicts and tasks (they are written only into a database without claims).")
     @with_appcontext
-    def demo_cmd(port, no_serve):
-        """Create or upgrade the database, import the seeds, create demo users, and serve."""
+    def demo_cmd(port, no_serve, no_examples):
+        """Create or upgrade the database, import the seeds, create demo users and example review
+        work (once), and serve."""
         from flask_migrate import upgrade
         from sqlalchemy import select
         from .auth.models import User
@@ -141,6 +144,13 @@ def register_cli(app) -> None:
             if not db.session.scalar(select(User.id).where(User.username == username)):
                 create_user(username, password, role, display)
         db.session.commit()
+        if not no_examples:
+            from .demo import seed_examples
+            written = seed_examples()
+            db.session.commit()
+            if written:
+                click.echo(f"Wrote {written} example claims by rita and ravi (two of them disputed) and two tasks "
+                           "from lead; every example verdict says it is not a real check.")
         url = f"http://127.0.0.1:{port}/"
         click.echo("\nThe workbench is ready at " + url)
         click.echo("Log in as one of (username / password):")
