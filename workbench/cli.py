@@ -41,6 +41,8 @@ def run_import(paths, verbose: bool = False, accept_changes: bool = False) -> in
 
     try:
         report = import_paths(paths, progress, accept_changes=accept_changes)
+        from .imports.history import record_command_import
+        record_command_import(report)   # the Import page lists it with the uploads
         db.session.commit()
     except Exception:
         db.session.rollback()

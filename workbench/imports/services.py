@@ -18,6 +18,7 @@ from flask import current_app
 
 from .. import audit
 from ..extensions import db
+from .history import NAMES_KEPT
 from .uploads import Staged, Upload, stage
 
 LINE_RE = re.compile(r"^line (\d+): (.*)$", re.S)
@@ -67,8 +68,9 @@ def import_upload(actor, uploads: list[Upload], accept_changes: bool = False) ->
         outcome = _native(staged) if staged.kind == "native" else _dumps(staged, tmp, accept_changes)
     outcome.notes[:0] = staged.notes
     if outcome.ok:
-        audit.record(actor, "import", 0, "upload", after={
-            "kind": outcome.kind, "files": [f.name for f in outcome.files], "summary": outcome.summary})
+        names = [f.name for f in outcome.files]
+        audit.record(actor, "import", 0, "upload", after={   # listed on the page: imports/history.py
+            "kind": outcome.kind, "files": names[:NAMES_KEPT], "file_count": len(names), "summary": outcome.summary})
         db.session.flush()
     return outcome
 

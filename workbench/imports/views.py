@@ -8,6 +8,7 @@ from ..errors import WorkbenchError, error_response, human_size, too_large_messa
 from ..extensions import db
 from ..permissions import Permission, can, require
 from .forms import UploadForm
+from .history import recent_imports
 from .services import import_upload
 from .uploads import Upload
 
@@ -35,7 +36,7 @@ def limits() -> dict:
 
 def _page(status=200, outcome=None, error=None, accept_changes=False):
     return render_template("imports/index.html", form=UploadForm(formdata=None), outcome=outcome, error=error,
-                           limits=limits(), accept_changes=accept_changes), status
+                           limits=limits(), accept_changes=accept_changes, history=recent_imports()), status
 
 
 @bp.get("/imports")
