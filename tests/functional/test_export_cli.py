@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.unit.exports.builders import annotate
+from tests.unit.exports.builders import annotate, correct_first_post
 
 BIN = Path(sys.executable).parent / "workbench"
 
@@ -56,7 +56,8 @@ def fresh(tmp_path):
     return url
 
 
-def test_backup_and_restore_into_a_fresh_database_gives_the_same_bytes(source, fresh, tmp_path):
+def test_backup_and_restore_into_a_fresh_database_gives_the_same_bytes(source, fresh, tmp_path, db):
+    correct_first_post(db, tmp_path / "recrawl")   # its old texts and its moved claims' history travel too
     backup = tmp_path / "backup.jsonl"
     out = run(["export", "--format", "jsonl", "--output", str(backup)], source)
     assert out.returncode == 0, out.stderr
@@ -69,13 +70,16 @@ def test_backup_and_restore_into_a_fresh_database_gives_the_same_bytes(source, f
     assert run(["export", "--output", str(again)], fresh).returncode == 0
     assert again.read_bytes() == backup.read_bytes()
     assert count(fresh, "SELECT count(*) FROM claim") == 4
+    for action in ("correct_text", "correct_title", "reanchor"):
+        sql = f"SELECT count(*) FROM audit_event WHERE action = '{action}'"
+        assert count(fresh, sql) == count(source, sql) > 0, action
     # the assignments came along: who, by whom, in which state, on which claim or post
     assert "5 tasks added" in restored.stdout and "created inactive user tess" in restored.stderr
     assert table(fresh, TASKS) == table(source, TASKS) and len(table(fresh, TASKS)) == 5
     # importing the same file again merges nothing new and changes nothing
     twice = run(["import", str(backup)], fresh)
     assert twice.returncode == 0 and "5 already there" in twice.stdout and "0 conflicts" in twice.stdout
-    assert "0 tasks added" in twice.stdout
+    assert "0 tasks added" in twice.stdout and "0 history events added" in twice.stdout
 
 
 def test_export_to_standard_output_with_filters(source):

@@ -30,7 +30,9 @@ OPENAPI_PATHS = {
         "summary": "Export the annotated corpus (streamed)", "operationId": "exportCorpus",
         "description": "jsonl: native JSON Lines (schema workbench/schemas/native-export.schema.json), "
                        "one post per line with its claims and review tasks (omit_tasks leaves the tasks out; "
-                       "a reviewer who may not assign gets only their own), re-importable with "
+                       "a reviewer who may not assign gets only their own) and the history: the claims', "
+                       "span re-anchorings included, and each post's own (corrections of its text, title and "
+                       "comments, its annotate tasks' events); omit_history leaves all history out. Re-importable with "
                        "`workbench import FILE.jsonl`; w3c: JSON Lines "
                        "of W3C Web Annotation JSON-LD (an AnnotationCollection, then its AnnotationPages); "
                        "claimreview: a JSON array of schema.org ClaimReview; csv: one row per claim. "

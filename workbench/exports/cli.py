@@ -77,7 +77,8 @@ def register(app) -> None:
     @click.option("--reviewer", help="Only claims this reviewer (username) has a current verdict on.")
     @click.option("--only-adjudicated", is_flag=True, help="Only claims with a final verdict.")
     @click.option("--omit-discussion", is_flag=True, help="Leave out the reviewers' discussion.")
-    @click.option("--omit-history", is_flag=True, help="Leave out the change history.")
+    @click.option("--omit-history", is_flag=True,
+                  help="Leave out the change history (claims', and posts' corrections and annotate tasks').")
     @click.option("--omit-tasks", is_flag=True, help="Leave out the review tasks (native format).")
     @click.option("--redact-emails", is_flag=True, help="Mask e-mail addresses in comment text.")
     @click.option("--base-url", help="Where the workbench is served, for links (default EXPORT_BASE_URL).")

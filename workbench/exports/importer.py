@@ -12,6 +12,15 @@ Review tasks are merged like a claim's parts: a claim's tasks with the claim, a 
 tasks with the post (a task is where what it is about is, so it cannot point at a missing claim
 or post: a claim task on a post's line, or an annotate task in a claim, is a malformed line).
 Files written before tasks were exported have no "tasks" keys and import as before.
+
+History: a claim's events come with the claim, a post's own events (corrections of its text,
+title and comments, its annotate tasks' events) with the post, after its tasks. An event is
+identified by (at, entity_type, entity, action) within its claim or post: one already stored is
+not added again, so a file merges into a workbench that has some of it without doubling its
+history; the report counts the events added. An event that names what the line does not hold
+(a correction of a comment path the post does not have, a reanchor of a span the claim does not
+have, a task the post's "tasks" do not hold) is a malformed line. Files written before the
+posts' history was exported have no post "history" and import as before.
 """
 import json
 import secrets
@@ -34,7 +43,7 @@ from ..extensions import db
 from ..permissions import Role
 from ..review.models import Adjudication, DiscussionPost, Flag
 from ..tasks.models import Task
-from .loader import load_claims, load_post_tasks
+from .loader import load_claims, load_post_tasks, post_history
 from .native import public
 
 SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "native-export.schema.json"
@@ -62,6 +71,7 @@ class NativeReport:
     claims_merged: int = 0
     parts_added: int = 0
     tasks_added: int = 0       # review tasks, of posts and of claims (not counted in parts_added)
+    events_added: int = 0      # history events, of claims and of posts (the import's own event aside)
     users_created: list[str] = field(default_factory=list)
     categories_created: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
@@ -70,7 +80,7 @@ class NativeReport:
         return (f"{self.posts_added} posts added, {self.posts_unchanged} already there; "
                 f"{self.claims_added} claims added, {self.claims_merged} merged "
                 f"({self.parts_added} parts added); {self.tasks_added} tasks added; "
-                f"{len(self.conflicts)} conflicts")
+                f"{self.events_added} history events added; {len(self.conflicts)} conflicts")
 
 
 def _inline(node, defs):
@@ -151,7 +161,8 @@ def check_file(path) -> int:
             if uid in uids:
                 raise NativeImportError(number, f"uid {uid} appears twice in the file")
             uids.add(uid)
-        for claim in record["claims"]:
+        for i, claim in enumerate(record["claims"]):
+            _check_claim_history(number, i, claim)
             current = [v["reviewer"] for v in claim["verdicts"] if v["superseded_at"] is None]
             if len(current) != len(set(current)):
                 raise NativeImportError(number, f"claim {claim['uid']}: two current verdicts by one reviewer")
@@ -164,8 +175,32 @@ def check_file(path) -> int:
                 if uid in uids:
                     raise NativeImportError(number, f"uid {uid} appears twice in the file")
                 uids.add(uid)
+        _check_post_history(number, record, paths)
         n += 1
     return n
+
+
+def _check_post_history(number: int, record: dict, paths: set) -> None:
+    """A post's events are about this post, one of its comments or one of its annotate tasks."""
+    tasks = {t["uid"] for t in record.get("tasks", [])}
+    for i, e in enumerate(record.get("history", [])):
+        kind, entity, where = e["entity_type"], e["entity"], f"history[{i}]: a {e['action']} event"
+        if kind == "post" and entity != record["slug"]:
+            raise NativeImportError(number, f"{where} of post {entity}, which is not this line's post "
+                                            f"({record['slug']})")
+        if kind == "comment" and entity not in paths:
+            raise NativeImportError(number, f"{where} of comment {entity}, which is not among the post's comments")
+        if kind == "task" and entity not in tasks:
+            raise NativeImportError(number, f"{where} of task {entity}, which is not among the post's tasks")
+
+
+def _check_claim_history(number: int, index: int, claim: dict) -> None:
+    """A claim's span events (a reanchor above all) are about one of the claim's spans."""
+    spans = {s["uid"] for s in claim["spans"]}
+    for i, e in enumerate(claim.get("history", [])):
+        if e["entity_type"] in ("span", "claim_span") and e["entity"] is not None and e["entity"] not in spans:
+            raise NativeImportError(number, f"claims[{index}].history[{i}]: claim {claim['uid']}: a {e['action']} "
+                                            f"event of span {e['entity']}, which is not one of the claim's spans")
 
 
 def _ts(value: str | None) -> datetime | None:
@@ -195,6 +230,7 @@ def import_native(path, progress: Callable[[int, int], None] | None = None) -> N
     for batch in _batches(path):
         _import_claims(batch, ctx, conflicted)
         _import_post_tasks(batch, ctx, conflicted)
+        _import_post_history(batch, ctx, conflicted)
         done += len(batch)
         if progress:
             progress(done, total)
@@ -254,7 +290,7 @@ def _import_posts(batch, report: NativeReport, conflicted: set[str]) -> None:
         else:
             conflicted.add(r["slug"])
             report.conflicts.append(f"line {number}: post {r['slug']}: the stored text differs; "
-                                    "kept the stored post and skipped its claims and tasks")
+                                    "kept the stored post and skipped its claims, tasks and history")
     if not new:
         return
     ids = db.session.execute(insert(Post).returning(Post.id, sort_by_parameter_order=True), [
@@ -335,6 +371,7 @@ def _insert_new_claims(new, known: dict, units: dict, ctx: _Context) -> None:
     history = [row for (_, _, c), cid in zip(new, claim_ids) for row in _history_rows(c, cid, [], ids, ctx)]
     if history:
         db.session.execute(insert(AuditEvent.__table__), history)
+        ctx.report.events_added += len(history)
     ctx.report.claims_added += len(new)
 
 
@@ -484,21 +521,65 @@ def _insert_history(claim: dict, claim_id: int, stored: list, ids: dict, ctx: _C
     rows = _history_rows(claim, claim_id, stored, ids, ctx)
     if rows:
         db.session.execute(insert(AuditEvent.__table__), rows)
+        ctx.report.events_added += len(rows)
+
+
+def _event_key(e: dict) -> tuple:
+    """An event's identity in the export (documented in the schema): within its claim or post."""
+    return (e["at"], e["entity_type"], e["entity"], e["action"])
+
+
+def _event_row(e: dict, entity_id: int, claim_id: int | None, ctx: _Context) -> dict:
+    """The audit row of an exported event, its JSON encoded as audit.record encodes it."""
+    return dict(at=_ts(e["at"]), actor_id=ctx.user(e["actor"]), entity_type=e["entity_type"], entity_id=entity_id,
+                action=e["action"], claim_id=claim_id,
+                before=None if e["before"] is None else json.dumps(e["before"], sort_keys=True, default=str),
+                after=None if e["after"] is None else json.dumps(e["after"], sort_keys=True, default=str),
+                reason=e["reason"])
+
+
+def _import_post_history(batch, ctx: _Context, conflicted: set[str]) -> None:
+    """Pass 3, after the posts' tasks: each post's own events not stored yet (by _event_key), with
+    the post, comment and task named in the file as their ids here."""
+    items = [(number, r) for number, r in batch if r["slug"] not in conflicted and r.get("history")]
+    if not items:
+        return
+    slugs = [r["slug"] for _, r in items]
+    posts = dict(db.session.execute(select(Post.slug, Post.id).where(Post.slug.in_(slugs))).all())
+    ids = list(posts.values())
+    comments = {(post_id, path): cid for cid, post_id, path in db.session.execute(
+        select(Comment.id, Comment.post_id, Comment.path).where(Comment.post_id.in_(ids)))}
+    tasks = {(post_id, uid): tid for tid, post_id, uid in db.session.execute(
+        select(Task.id, Task.post_id, Task.uid).where(Task.post_id.in_(ids), Task.claim_id.is_(None)))}
+    stored = post_history(ids)
+    rows = []
+    for number, r in items:
+        post_id = posts[r["slug"]]
+        have = {_event_key(e) for e in stored.get(post_id, [])}
+        for e in r["history"]:
+            if _event_key(e) in have:
+                continue
+            kind = e["entity_type"]
+            named = comments if kind == "comment" else tasks
+            entity_id = post_id if kind == "post" else named.get((post_id, e["entity"]))
+            if entity_id is None:   # a task this import skipped (its conflict is reported above)
+                ctx.report.conflicts.append(f"line {number}: post {r['slug']}: the {e['action']} event of {kind} "
+                                            f"{e['entity']} at {e['at']}: no such {kind} of this post here; skipped")
+                continue
+            rows.append(_event_row(e, entity_id, None, ctx))
+    if rows:
+        db.session.execute(insert(AuditEvent.__table__), rows)
+        ctx.report.events_added += len(rows)
 
 
 def _history_rows(claim: dict, claim_id: int, stored: list, ids: dict, ctx: _Context) -> list[dict]:
     """Events of the file not already stored (same time, entity and action), entity uids as ids here."""
-    def key(e):
-        return (e["at"], e["entity_type"], e["entity"], e["action"])
+    key = _event_key
     have = {key(e) for e in stored}
     # an event whose entity the file does not name (an older export's task events) is the
     # stored event of the same time, kind and action
     have |= {(e["at"], e["entity_type"], None, e["action"]) for e in stored}
-    return [dict(at=_ts(e["at"]), actor_id=ctx.user(e["actor"]), entity_type=e["entity_type"],
-                 entity_id=ids.get(e["entity"], 0) if e["entity"] else 0, action=e["action"], claim_id=claim_id,
-                 before=None if e["before"] is None else json.dumps(e["before"], sort_keys=True, default=str),
-                 after=None if e["after"] is None else json.dumps(e["after"], sort_keys=True, default=str),
-                 reason=e["reason"])
+    return [_event_row(e, ids.get(e["entity"], 0) if e["entity"] else 0, claim_id, ctx)
             for e in claim.get("history", []) if key(e) not in have]
 
 

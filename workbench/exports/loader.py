@@ -22,6 +22,13 @@ before "comments"), both in (created_at, uid) order. The tasks of a batch are re
 (by claim for the claims' tasks, by post for the annotate tasks), with the usernames joined in.
 A filter that leaves a claim out leaves its tasks out; a post left out takes its annotate tasks
 along. A viewer who may not assign work gets only the tasks assigned to them, as on the task pages.
+
+A post's own history ("history", before its "tasks") holds the events that are about the post
+rather than a claim: corrections of its text and title and of its comments' texts (a re-import
+with --accept-changes keeps the old text there), and the events of the annotate tasks the record
+carries (none when the tasks are omitted; a viewer who sees only their own tasks gets only their
+events). Each names what it is about by a stable name: the post by its slug, a comment by its
+path, a task by its uid. They are read in one query per batch (POST_HISTORY), in (at, id) order.
 """
 import json
 from collections import defaultdict
@@ -29,7 +36,7 @@ from itertools import chain
 from operator import itemgetter
 from typing import Iterator
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import Integer, and_, bindparam, cast, func, null, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from ..annotations.models import Category, Claim, ClaimSpan, Source, Verdict
@@ -107,6 +114,28 @@ TASKS = (select(*TASK_COLUMNS).join(_assignee, _assignee.id == Task.assignee_id)
          .where(or_(Task.claim_id.in_(bindparam("claims", expanding=True)),
                     and_(Task.claim_id.is_(None), Task.post_id.in_(bindparam("posts", expanding=True))))))
 USERNAMES = select(User.id, User.username).where(_in(User.id))
+
+
+def _post_events(entity_type: str, join, post_column, name):
+    """The events of one kind of thing on a post, as (at, id, actor, entity_type, action, before,
+    after, reason, post id, the thing's stable name, task assignee id or None)."""
+    _actor = aliased(User)
+    return (select(AuditEvent.at, AuditEvent.id, _actor.username, AuditEvent.entity_type, AuditEvent.action,
+                   AuditEvent.before, AuditEvent.after, AuditEvent.reason, post_column.label("post_id"),
+                   name.label("entity"),
+                   (Task.assignee_id if join is Task else cast(null(), Integer)).label("assignee_id"))
+            .select_from(AuditEvent).join(join, join.id == AuditEvent.entity_id)
+            .outerjoin(_actor, _actor.id == AuditEvent.actor_id)
+            .where(AuditEvent.entity_type == entity_type, post_column.in_(bindparam("posts", expanding=True))))
+
+
+# A post's own history, in one statement for a batch of posts: the post's events, its comments'
+# (entity_id a comment id) and its annotate tasks' (entity_id a task id, no claim): each branch
+# reads the audit_event index on (entity_type, entity_id), so none of them scans the table.
+POST_HISTORY = union_all(
+    _post_events("post", Post, Post.id, Post.slug),
+    _post_events("comment", Comment, Comment.post_id, Comment.path),
+    _post_events("task", Task, Task.post_id, Task.uid).where(AuditEvent.claim_id.is_(None), Task.claim_id.is_(None)))
 POST_DAYS = select(Post.id, Post.slug, Post.date).where(_in(Post.id))
 COMMENT_PLACES = select(Comment.id, Comment.path, Comment.position).where(_in(Comment.id))
 COMMENT_PLACES_TEXT = select(Comment.id, Comment.path, Comment.position, Comment.text).where(_in(Comment.id))
@@ -174,6 +203,30 @@ def load_post_tasks(post_ids) -> dict[int, list[dict]]:
     against them)."""
     _, per_post = _task_rows((), post_ids)
     return {post_id: [task_record(r) for r in rows] for post_id, rows in per_post.items()}
+
+
+def post_history(post_ids, *, tasks: bool = True, tasks_of=None, redact_emails: bool = False) -> dict[int, list[dict]]:
+    """The posts' own history as native events, by post id, each list in (at, id) order. tasks:
+    with the events of the posts' annotate tasks (tasks_of: only those of the tasks assigned to
+    this user id); redact_emails: addresses masked in the recorded texts of comments."""
+    rows = sorted(_run(POST_HISTORY, {"posts": _padded(post_ids)}), key=itemgetter(0, 1))
+    out = defaultdict(list)
+    for at, _, actor, entity_type, action, before, after, reason, post_id, entity, assignee in rows:
+        if entity_type == "task" and not (tasks and (tasks_of is None or assignee == tasks_of)):
+            continue
+        before, after = _json(before), _json(after)
+        if redact_emails and entity_type == "comment":
+            before, after = _masked_text(before), _masked_text(after)
+        out[post_id].append({"at": ts(at), "actor": actor, "entity_type": entity_type, "entity": entity,
+                             "action": action, "before": before, "after": after, "reason": reason})
+    return out
+
+
+def _masked_text(state):
+    """A comment's recorded text (a correction keeps the old one), addresses masked as in the thread."""
+    if isinstance(state, dict) and isinstance(state.get("text"), str):
+        return {**state, "text": redact(state["text"])}
+    return state
 
 
 def ts(value) -> str | None:
@@ -268,12 +321,18 @@ def _batch(posts, held: int, options: ExportOptions, blind_for, private: bool, t
         for post_id, claim in _records(claim_ids, options, blind_for, private, tasks_of, claim_tasks):
             if _matches(claim, options):
                 claims[post_id].append(claim)
+    history = None
+    if thread and not options.omit_history:   # the posts' own history (corrections, annotate tasks)
+        history = post_history(ids, tasks=not options.omit_tasks, tasks_of=tasks_of,
+                               redact_emails=options.redact_emails)
     for post_id, slug, day, title, body, declared, source_name, content_hash, imported_at in posts:
         if options.filters_claims and not claims[post_id]:
             continue
         record = {"slug": slug, "date": day.isoformat(), "title": title, "body": body,
                   "declared_comment_count": declared, "source_name": source_name,
                   "content_hash": content_hash, "imported_at": ts(imported_at)}
+        if history is not None:
+            record["history"] = history.get(post_id, [])
         if not options.omit_tasks:
             record["tasks"] = task_records(post_tasks.get(post_id, ()), tasks_of)
         record["comments"] = comments[post_id]

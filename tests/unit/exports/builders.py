@@ -83,3 +83,25 @@ def annotate(db, make_user):
     db.session.commit()
     return {"users": (rita, ravi, lead), "tess": tess, "disputed": disputed.id, "adjudicated": adjudicated.id,
             "two_posts": two_posts.id, "retracted": retracted.id}
+
+
+def correct_first_post(db, folder):
+    """Re-imports the first seed post (by date) with --accept-changes through the real importer:
+    words put before its body (its claims there move: reanchor events), a comment's text and
+    the title's case corrected (correct_text, correct_title in the audit log). Returns the post."""
+    from tests.conftest import SEEDS
+    from workbench.corpus.services import import_paths
+    post = db.session.scalar(select(Post).order_by(Post.date, Post.slug))
+    comment = db.session.scalar(select(Comment).where(Comment.post_id == post.id, Comment.path == "1"))
+    raw = (SEEDS / post.source_name).read_text("utf-8")
+    head, tail = post.body[:40], comment.text[-30:]
+    assert raw.count(head) == raw.count(tail) == 1 and post.title in raw
+    fixed = (raw.replace(post.title, post.title.upper(), 1).replace(head, "Corrected: " + head, 1)
+             .replace(tail, tail + " (edited)", 1))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / post.source_name
+    path.write_text(fixed, "utf-8")
+    result, = import_paths([path], accept_changes=True).results
+    assert result.status == "corrected", result.message
+    db.session.commit()
+    return post

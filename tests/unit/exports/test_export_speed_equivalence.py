@@ -144,15 +144,51 @@ def ref_batch(posts, options, blind_for, tasks_of=None):
     if not options.omit_tasks:
         for t in session.scalars(select(Task).where(Task.post_id.in_(ids), Task.claim_id.is_(None))):
             post_tasks[t.post_id].append(t)
+    post_history = ref_post_history(posts, options, tasks_of)
     for p in posts:
         if options.filters_claims and not claims[p.id]:
             continue
         record = {"slug": p.slug, "date": p.date.isoformat(), "title": p.title, "body": p.body,
                   "declared_comment_count": p.declared_comment_count, "source_name": p.source_name,
                   "content_hash": p.content_hash, "imported_at": ref_ts(p.imported_at)}
+        if not options.omit_history:
+            record["history"] = post_history[p.id]
         if not options.omit_tasks:
             record["tasks"] = ref_tasks(post_tasks[p.id], tasks_of)
         yield dict(record, comments=comments[p.id], claims=claims[p.id], _id=p.id)
+
+
+def ref_post_history(posts, options, tasks_of):
+    """A post's own events (its corrections, its comments', its annotate tasks' when the tasks
+    are exported), naming the post by slug, a comment by path, a task by uid."""
+    session = ref_db().session
+    ids = [p.id for p in posts]
+    out = defaultdict(list)
+    if options.omit_history:
+        return out
+    slugs = {p.id: p.slug for p in posts}
+    comments = {c.id: c for c in session.scalars(select(Comment).where(Comment.post_id.in_(ids)))}
+    tasks = {} if options.omit_tasks else {t.id: t for t in session.scalars(
+        select(Task).where(Task.post_id.in_(ids), Task.claim_id.is_(None)))
+        if tasks_of is None or t.assignee_id == tasks_of}
+    for e in session.scalars(select(AuditEvent).where(AuditEvent.entity_type.in_(("post", "comment", "task")))
+                             .order_by(AuditEvent.at, AuditEvent.id)):
+        if e.entity_type == "post" and e.entity_id in slugs:
+            post_id, entity = e.entity_id, slugs[e.entity_id]
+        elif e.entity_type == "comment" and e.entity_id in comments:
+            post_id, entity = comments[e.entity_id].post_id, comments[e.entity_id].path
+        elif e.entity_type == "task" and e.claim_id is None and e.entity_id in tasks:
+            post_id, entity = tasks[e.entity_id].post_id, tasks[e.entity_id].uid
+        else:
+            continue
+        before, after = ref_json(e.before), ref_json(e.after)
+        if options.redact_emails and e.entity_type == "comment":
+            before, after = ({**s, "text": redact(s["text"])} if isinstance(s, dict) and "text" in s else s
+                             for s in (before, after))
+        out[post_id].append({"at": ref_ts(e.at), "actor": e.actor.username if e.actor else None,
+                             "entity_type": e.entity_type, "entity": entity, "action": e.action,
+                             "before": before, "after": after, "reason": e.reason})
+    return out
 
 
 def ref_matches(claim, options):
@@ -400,6 +436,12 @@ def varied(annotated, db, make_user):
         t.created_at = datetime(2024, 5, 5, 5, 5, 5, 5)
     db.session.flush()
 
+    # a post's own history: a corrected title, a corrected comment whose old text held an address
+    audit.record(None, "post", third.id, "correct_title", before={"title": "Old title"},
+                 after={"title": third.title}, reason="text corrected by re-importing third.txt")
+    audit.record(None, "comment", comment.id, "correct_text", before={"text": "Mail jo.bloggs+cr@probation.example.org"},
+                 after={"length": len(comment.text)}, reason="text corrected by re-importing third.txt")
+
     # ties on created_at: the order falls back to uid
     same = datetime(2024, 4, 4, 4, 4, 4, 4)
     for cid in (annotated["two_posts"], annotated["retracted"], mail.id):
@@ -506,6 +548,8 @@ def test_the_database_is_varied_enough(varied):
     assert {t["status"] for t in tasks} == {"open", "in_progress", "done", "cancelled"}
     assert len({t["created_at"] for t in tasks}) < len(tasks)
     assert any(e["entity_type"] == "task" and e["entity"] in {t["uid"] for t in tasks} for c in claims for e in c["history"])
+    events = {(e["entity_type"], e["action"]) for r in records for e in r["history"]}
+    assert {("post", "correct_title"), ("comment", "correct_text"), ("task", "reassign")} <= events
     own = [json.loads(line) for line in hidden.split("\n")[:-1]]
     assert {t["assignee"] for r in own for t in r["tasks"] + [t for c in r["claims"] for t in c["tasks"]]} == {"olga"}
 

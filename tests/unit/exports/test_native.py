@@ -12,6 +12,7 @@ from workbench.exports.filters import ExportOptions
 from workbench.exports.importer import NativeImportError, import_native, validator
 from workbench.exports.services import export
 from workbench.tasks.models import Task
+from tests.unit.exports.builders import correct_first_post
 
 
 def dump(**options) -> str:
@@ -68,7 +69,18 @@ def test_same_data_same_bytes(annotated):
 
 
 def test_round_trip_into_an_empty_database_is_byte_identical(annotated, db, wipe, tmp_path):
+    """With a post corrected by re-importing its dump (its old texts and title in the post's
+    history, its claims moved to their words: reanchor events) and annotate tasks' events."""
+    correct_first_post(db, tmp_path / "recrawl")
     before = dump()
+    records = lines(before)
+    history = [(e["entity_type"], e["entity"], e["action"]) for e in records[0]["history"]]
+    assert ("post", records[0]["slug"], "correct_title") in history and ("post", records[0]["slug"], "correct_text") \
+        in history and ("comment", "1", "correct_text") in history
+    assert {a for t, _, a in history if t == "task"} == {"create"}   # tess's annotate task
+    moved = [e for c in records[0]["claims"] for e in c["history"] if e["action"] == "reanchor"]
+    assert moved and all(e["entity"] in {s["uid"] for c in records[0]["claims"] for s in c["spans"]} for e in moved)
+    events = sum(len(r["history"]) + sum(len(c["history"]) for c in r["claims"]) for r in records)
     path = tmp_path / "backup.jsonl"
     path.write_text(before, "utf-8")
     wipe()
@@ -77,6 +89,7 @@ def test_round_trip_into_an_empty_database_is_byte_identical(annotated, db, wipe
     db.session.commit()
     assert report.conflicts == [] and report.posts_added == 5 and report.claims_added == 4
     assert report.tasks_added == 5 and "5 tasks added" in report.summary()
+    assert report.events_added == events and f"{events} history events added" in report.summary()
     assert sorted(report.users_created) == ["lena", "ravi", "rita", "tess"]   # tess: only in a task
     assert dump() == before
     assert db.session.scalar(select(func.count(Task.id))) == 5
@@ -251,9 +264,12 @@ def task(uid, kind, assignee, status="open", **extra):
 
 
 def without_tasks(records):
-    """The records as an export made before tasks were exported had them."""
+    """The records as an export made before tasks were exported had them (a post's history keeps
+    its annotate tasks' events only with the tasks)."""
     for r in records:
         r.pop("tasks", None)
+        if "history" in r:
+            r["history"] = [e for e in r["history"] if e["entity_type"] != "task"]
         for c in r["claims"]:
             c.pop("tasks", None)
     return records
