@@ -10,8 +10,17 @@ request sends (BEGIN not counted) are counted in-process through the Flask test 
 the server starts: a figure that does not depend on how busy the machine is.
 
     python bench/claim_api_bench.py --claims 500
+
+--list measures the other direction: GET /api/v1/posts/<id>/claims on a post with 300 comments and
+--claims claims (1,000 by default: created through the services, 3 reviewers' verdicts each, as in
+post_page_bench.py), in-process through the Flask test client (no network, so the figure is
+what the server spends), for a reviewer under blind review and for a lead (who sees every
+verdict, the larger answer). Median, p95, CPU median and the SQL statements per request:
+
+    python bench/claim_api_bench.py --list --claims 1000 --requests 50
 """
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
@@ -95,18 +104,50 @@ def run(url: str | None, work: Path, claims: int, warmup: int, posts: int) -> di
             **common.summary_ms(latencies), "floor_get_categories_median_ms": common.summary_ms(floor)["median_ms"]}
 
 
+def run_list(url: str | None, work: Path, claims: int, comments: int, requests: int) -> dict:
+    """The claims list of one big post, timed in-process for a blind reviewer and for a lead."""
+    import post_page_bench
+    url, big, _ = post_page_bench.prepare(url, work, comments, claims)
+    app = common.make_app(url, work)
+    with app.app_context():
+        common.create_users([("bench_list_lead", "lead")])
+        from workbench.extensions import db
+        db.engine.dispose()
+    path = f"/api/v1/posts/{big}/claims"
+    out = {"claims": claims, "comments": comments}
+    for label, username in (("reviewer_blind", "bench_reader"), ("lead", "bench_list_lead")):
+        client = app.test_client()
+        token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+        resp = client.post("/login", data={"username": username, "password": common.PASSWORD, "csrf_token": token})
+        if resp.status_code != 302:
+            raise RuntimeError(f"login as {username} failed with {resp.status_code}")
+        out[label] = post_page_bench.measure(app, client, path, requests)
+        out[label]["body_kb"] = out[label].pop("html_kb")
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--claims", type=int, default=500)
+    ap.add_argument("--claims", type=int, help="claims to create (default 500), or with --list on the post (1000)")
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--posts", type=int, default=20, help="posts in the generated corpus")
     ap.add_argument("--database-url", help="PostgreSQL URL instead of SQLite (the database is WIPED)")
+    ap.add_argument("--list", action="store_true", help="time GET /posts/<id>/claims instead of claim creation")
+    ap.add_argument("--requests", type=int, default=50, help="--list: requests timed per viewer")
+    ap.add_argument("--comments", type=int, default=300, help="--list: comments on the big post")
     common.add_common_args(ap)
     args = ap.parse_args(argv)
+    if args.list:
+        with common.workdir(args.workdir) as work:
+            result = {"machine": common.machine(), "database": "postgresql" if args.database_url else "sqlite",
+                      "server": "in-process (Flask test client)",
+                      **run_list(args.database_url, work, args.claims or 1000, args.comments, args.requests)}
+        common.emit(result, args.json)
+        return 0
     with common.workdir(args.workdir) as work:
         result = {"machine": common.machine(), "database": "postgresql" if args.database_url else "sqlite",
                   "server": "gunicorn, 1 sync worker",
-                  **run(args.database_url, work, args.claims, args.warmup, args.posts)}
+                  **run(args.database_url, work, args.claims or 500, args.warmup, args.posts)}
     common.emit(result, args.json)
     return 1 if result["errors"] else 0
 

@@ -190,3 +190,74 @@ def test_post_page_queries_do_not_grow_with_flags_adjudications_or_viewers(db, p
     for client in (login("reviewer"), login(user=lead)):
         client.get(f"/posts/{small.id}")
         assert count(query_counter, client, f"/posts/{small.id}") == count(query_counter, client, f"/posts/{large.id}")
+
+
+def _statements(query_counter, call):
+    """The SQL statements one request sends, quotes removed; BEGIN, and PostgreSQL's SET
+    TRANSACTION of a read request (workbench/db.py), are not counted."""
+    with query_counter() as box:
+        resp = call()
+    assert resp.status_code in (200, 201), resp.get_data(as_text=True)[:500]
+    return [s.replace('"', "") for s in box["sql"] if not s.startswith(("BEGIN", "SET "))]
+
+
+def test_claims_list_is_a_fixed_number_of_statements(db, posts, reviewers, make_user, login, query_counter):
+    """GET /posts/<id>/claims: the log-in, the claims, then one query per related table (spans,
+    sources, verdicts, flags, adjudications), the people named, and the blind-review setting when
+    some claim's answer depends on it; the same for 1 claim and 40. It was 11 (plus BEGIN)."""
+    small, large = posts
+    add_claims(db, reviewers, small, 1)
+    add_claims(db, reviewers, large, 40)
+    lead = make_user("lead")
+    for client, expected in ((login("reviewer"), 9), (login(user=lead), 8), (login(user=reviewers[0]), 8)):
+        small_url, large_url = f"/api/v1/posts/{small.id}/claims", f"/api/v1/posts/{large.id}/claims"
+        client.get(small_url)
+        n_small = _statements(query_counter, lambda: client.get(small_url))
+        n_large = _statements(query_counter, lambda: client.get(large_url))
+        assert len(n_small) == len(n_large) == expected, (n_small, n_large)
+        assert sum(s.startswith("SELECT") for s in n_large) == expected
+        # a post without claims: the log-in, the (empty) claims, and whether the post exists
+        empty = db.session.scalar(select(Post.id).where(Post.title == "Another post 0"))
+        assert len(_statements(query_counter, lambda: client.get(f"/api/v1/posts/{empty}/claims"))) == 3
+
+
+def test_claim_writes_answer_in_a_fixed_number_of_statements(db, posts, reviewers, make_user, login, query_counter):
+    """PATCH, PUT verdict, retract and restore answer from the claim they hold: the log-in, the
+    claim with its category, the write and its audit event, then one query per related table and
+    the people named. The same on a post with 1 claim and on one with 40, and for a claim with
+    one verdict or three. They were 14 to 15 statements (the claim was read twice, the category
+    and the logged-in user once more after the commit)."""
+    small, large = posts
+    few = add_claims(db, [reviewers[0]], small, 2)          # one verdict each
+    many = add_claims(db, reviewers, large, 40)              # three verdicts each
+    lead = make_user("lead")
+    client = login(user=lead)
+
+    def writes(cid):
+        claim = client.get(f"/api/v1/claims/{cid}").get_json()
+        counts = {}
+        counts["patch"] = _statements(query_counter, lambda: client.patch(
+            f"/api/v1/claims/{cid}", json={"version": claim["version"], "statement": claim["statement"] + "!"}))
+        counts["patch category"] = _statements(query_counter, lambda: client.patch(
+            f"/api/v1/claims/{cid}", json={"version": claim["version"] + 1,
+                                           "category": "other" if claim["category"] != "other" else "reoffending"}))
+        counts["verdict"] = _statements(query_counter, lambda: client.put(
+            f"/api/v1/claims/{cid}/verdict", json={"rating": "false"}))
+        counts["verdict again"] = _statements(query_counter, lambda: client.put(
+            f"/api/v1/claims/{cid}/verdict", json={"rating": "true"}))
+        counts["retract"] = _statements(query_counter, lambda: client.post(
+            f"/api/v1/claims/{cid}/retract", json={"reason": "r"}))
+        counts["restore"] = _statements(query_counter, lambda: client.post(
+            f"/api/v1/claims/{cid}/restore", json={"reason": "r"}))
+        counts["get"] = _statements(query_counter, lambda: client.get(f"/api/v1/claims/{cid}"))
+        return counts
+
+    writes(few[1])                                           # warm-up
+    on_small, on_large = writes(few[0]), writes(many[-1])
+    assert {k: len(v) for k, v in on_small.items()} == {k: len(v) for k, v in on_large.items()}
+    # log-in, claim + category, (category,) the write(s), audit, 5 related tables, people
+    assert {k: len(v) for k, v in on_large.items()} == {
+        "patch": 10, "patch category": 11, "verdict": 11, "verdict again": 12, "retract": 10, "restore": 10,
+        "get": 8}, on_large
+    for name, sql in on_large.items():
+        assert sum(s.startswith("SELECT claim.") for s in sql) == 1, (name, sql)

@@ -1,28 +1,48 @@
 """JSON routes for claims: create, read, edit, retract and restore, sources, verdicts."""
-from flask import jsonify, request, url_for
+import json
+
+from flask import current_app, jsonify, request, url_for
+from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..api import bp
 from ..api.helpers import json_body
 from ..audit import AuditEvent
-from ..db import isoformat, write_intent
+from ..corpus.models import Post
+from ..db import isoformat
 from ..errors import NotFound
 from ..extensions import db
-from ..corpus.queries import get_post
 from . import presenters, schemas, services
 from .models import Source
 
 
-def _claim_response(claim_id: int, status: int = 200):
-    write_intent.set(False)  # the write is committed; reading it back needs no SQLite write lock
-    db.session.expire_all()
-    items = presenters.load_claims([claim_id], current_user)
-    resp = jsonify(items[0])
+def _claim_response(claim, status: int = 200, commit: bool = True):
+    """The claim as GET /claims/<id> gives this user, built from the ORM object the route holds
+    (the claim row is not read again) before the commit, which would expire it; then the commit.
+    Nothing is read back after writing."""
+    text = presenters.claim_text(claim, current_user)
+    if commit:
+        db.session.commit()
+    resp = _json_text(text)
     resp.status_code = status
     if status == 201:
-        resp.headers["Location"] = url_for("api.get_claim", claim_id=claim_id)
+        resp.headers["Location"] = url_for("api.get_claim", claim_id=claim.id)
     return resp
+
+
+def _json_text(text: str):
+    """A response with JSON the presenters wrote as text: the bytes jsonify sends for the same
+    value (compact, keys sorted, non-ASCII escaped). Should the app encode JSON any other way
+    (debug mode indents it), the value goes through jsonify instead."""
+    app = current_app
+    provider = app.json
+    if (isinstance(provider, DefaultJSONProvider) and type(provider).dumps is DefaultJSONProvider.dumps
+            and type(provider).response is DefaultJSONProvider.response
+            and provider.ensure_ascii and provider.sort_keys
+            and (provider.compact or (provider.compact is None and not app.debug))):
+        return app.response_class(f"{text}\n", mimetype=provider.mimetype)
+    return jsonify(json.loads(text))
 
 
 @bp.post("/claims")
@@ -41,40 +61,35 @@ def create_claim():
 
 @bp.get("/claims/<int:claim_id>")
 def get_claim(claim_id: int):
-    services.get_claim(claim_id, current_user)
-    return _claim_response(claim_id)
+    return _claim_response(services.get_claim(claim_id, current_user), commit=False)
 
 
 @bp.patch("/claims/<int:claim_id>")
 def update_claim(claim_id: int):
     claim = services.get_claim(claim_id, current_user)
     services.update_claim(current_user, claim, json_body())
-    db.session.commit()
-    return _claim_response(claim_id)
+    return _claim_response(claim)
 
 
 @bp.post("/claims/<int:claim_id>/retract")
 def retract_claim(claim_id: int):
     claim = services.get_claim(claim_id)
     services.retract_claim(current_user, claim, json_body() if request.content_length else {})
-    db.session.commit()
-    return _claim_response(claim_id)
+    return _claim_response(claim)
 
 
 @bp.post("/claims/<int:claim_id>/restore")
 def restore_claim(claim_id: int):
     claim = services.get_claim(claim_id)
     services.restore_claim(current_user, claim, json_body() if request.content_length else {})
-    db.session.commit()
-    return _claim_response(claim_id)
+    return _claim_response(claim)
 
 
 @bp.post("/claims/<int:claim_id>/spans")
 def attach_span(claim_id: int):
     claim = services.get_claim(claim_id, current_user)
     services.attach_span(current_user, claim, json_body())
-    db.session.commit()
-    return _claim_response(claim_id, 201)
+    return _claim_response(claim, 201)
 
 
 @bp.post("/claims/<int:claim_id>/sources")
@@ -99,21 +114,22 @@ def retract_source(source_id: int, action: str):
 def put_verdict(claim_id: int):
     claim = services.get_claim(claim_id, current_user)
     services.set_verdict(current_user, claim, schemas.parse_verdict(json_body(), field=""))
-    db.session.commit()
-    return _claim_response(claim_id)
+    return _claim_response(claim)
 
 
 @bp.get("/posts/<int:post_id>/claims")
 def post_claims(post_id: int):
-    get_post(post_id)
-    ids = presenters.post_claim_ids(post_id, include_retracted=request.args.get("include_retracted") == "1")
-    return jsonify(items=presenters.load_claims(ids, current_user))
+    items = presenters.post_claims_text(post_id, current_user,
+                                        include_retracted=request.args.get("include_retracted") == "1")
+    if not items and db.session.scalar(select(Post.id).where(Post.id == post_id)) is None:
+        raise NotFound(f"No post {post_id}.")   # as get_post says it; a post with claims exists
+    return _json_text(f'{{"items":[{",".join(items)}]}}')
 
 
 @bp.get("/claims/<int:claim_id>/history")
 def claim_history(claim_id: int):
-    services.get_claim(claim_id, current_user)
-    hidden = presenters.load_claims([claim_id], current_user)[0]["verdicts_hidden"]
+    claim = services.get_claim(claim_id, current_user)
+    hidden = json.loads(presenters.claim_text(claim, current_user))["verdicts_hidden"]
     return jsonify(items=visible_history(claim_id, hidden))
 
 

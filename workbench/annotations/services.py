@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from uuid import uuid4
 
 from sqlalchemy import bindparam, insert, null, select
+from sqlalchemy.orm import joinedload
 
 from .. import audit
 from ..audit import AuditEvent
@@ -95,7 +96,8 @@ def _check_unit(row, span: schemas.SpanIn) -> None:
 
 
 def get_claim(claim_id: int, viewer=None) -> Claim:
-    claim = db.session.get(Claim, claim_id)
+    """The claim with its category (one query: every caller shows or snapshots the category)."""
+    claim = db.session.get(Claim, claim_id, options=[joinedload(Claim.category)])
     if claim is None:
         raise NotFound(f"No claim {claim_id}.")
     if claim.retracted_at is not None and viewer is not None and not can(viewer, Permission.EDIT_ANY_CLAIM, claim):
