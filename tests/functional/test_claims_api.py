@@ -137,7 +137,10 @@ def test_retract_hides_and_restore_brings_back(login, corpus):
     assert resp.status_code == 200 and resp.get_json()["retracted"] is True
     assert c.get(f"/api/v1/posts/{post.id}/claims").get_json()["items"] == []
     assert len(c.get(f"/api/v1/posts/{post.id}/claims?include_retracted=1").get_json()["items"]) == 1
-    assert login().get(f"/api/v1/claims/{claim['id']}").status_code == 404  # others no longer see it
+    other = login()
+    assert other.get(f"/api/v1/claims/{claim['id']}").status_code == 404  # others no longer see it
+    assert other.get(f"/api/v1/posts/{post.id}/claims?include_retracted=1").get_json()["items"] == []  # nor list it
+    assert len(login("lead").get(f"/api/v1/posts/{post.id}/claims?include_retracted=1").get_json()["items"]) == 1
     assert c.post(f"/api/v1/claims/{claim['id']}/restore").status_code == 200
     assert len(c.get(f"/api/v1/posts/{post.id}/claims").get_json()["items"]) == 1
     actions = [e["action"] for e in c.get(f"/api/v1/claims/{claim['id']}/history").get_json()["items"]]

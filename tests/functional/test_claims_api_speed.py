@@ -115,13 +115,16 @@ def ref_load_claims(claim_ids, viewer):
             for cid in claim_ids if cid in claims]
 
 
-def ref_post_claim_ids(post_id, include_retracted=False):
+def ref_post_claim_ids(post_id, include_retracted=False, viewer=None):
     stmt = (select(ClaimSpan.claim_id, Comment.position, ClaimSpan.start)
             .join(Claim, Claim.id == ClaimSpan.claim_id)
             .outerjoin(Comment, Comment.id == ClaimSpan.comment_id)
             .where(ClaimSpan.post_id == post_id, ClaimSpan.retracted_at.is_(None)))
     if not include_retracted:
         stmt = stmt.where(Claim.retracted_at.is_(None))
+    elif viewer is not None and not can(viewer, Permission.EDIT_ANY_CLAIM):
+        # Added after the speed work: a retracted claim is listed only to its author and leads.
+        stmt = stmt.where((Claim.retracted_at.is_(None)) | (Claim.created_by_id == viewer.id))
     rows = sorted(_db.session.execute(stmt).all(),
                   key=lambda r: (-1 if r.position is None else r.position, r.start, r.claim_id))
     return list(dict.fromkeys(r.claim_id for r in rows))
@@ -230,13 +233,15 @@ def test_claims_list_is_the_same_bytes_as_before(app, db, world, login, blind):
                 resp = client.get(f"/api/v1/posts/{post.id}/claims{query}")
                 assert resp.status_code == 200 and resp.mimetype == "application/json"
                 db.session.rollback()
-                want = ref_bytes(app, {"items": ref_load_claims(ref_post_claim_ids(post.id, include), user)})
+                want = ref_bytes(app, {"items": ref_load_claims(ref_post_claim_ids(post.id, include, user), user)})
                 assert resp.get_data() == want, (name, post.title, query)
         # the claims in every state are there, in reading order
+        # (a retracted claim only for its author and those who edit any claim)
         items = json.loads(client.get(f"/api/v1/posts/{a.id}/claims?include_retracted=1").get_data())["items"]
-        assert {i["id"] for i in items} == {c.id for c in made.values()}
-        assert [i["id"] for i in items] == [made[n].id for n in (
-            "none", "changed", "agreed", "retracted", "multi", "disputed", "lead's", "flagged", "adjudicated")]
+        order = ["none", "changed", "agreed", "retracted", "multi", "disputed", "lead's", "flagged", "adjudicated"]
+        if name in ("second", "outsider"):
+            order.remove("retracted")
+        assert [i["id"] for i in items] == [made[n].id for n in order]
 
 
 @pytest.mark.parametrize("blind", [True, False], ids=["blind", "open"])

@@ -8,7 +8,7 @@ from collections import defaultdict
 from json.encoder import encode_basestring_ascii as _esc
 from types import SimpleNamespace
 
-from sqlalchemy import DateTime, String, select, type_coerce
+from sqlalchemy import DateTime, String, or_, select, type_coerce
 
 from ..corpus.models import Comment
 from ..db import isoformat
@@ -64,6 +64,11 @@ def post_claims_text(post_id: int, viewer, include_retracted: bool = False) -> l
     on_post = select(ClaimSpan.claim_id).where(ClaimSpan.post_id == post_id, ClaimSpan.retracted_at.is_(None))
     if not include_retracted:
         on_post = select(Claim.id).where(Claim.id.in_(on_post), Claim.retracted_at.is_(None))
+    elif not can(viewer, Permission.EDIT_ANY_CLAIM):
+        # A retracted claim is listed only to those who may see it alone (GET /claims/<id>) and
+        # restore it: its author, and the roles that edit any claim.
+        on_post = select(Claim.id).where(Claim.id.in_(on_post), or_(
+            Claim.retracted_at.is_(None), Claim.created_by_id == getattr(viewer, "id", None)))
     built, first = _build(on_post, viewer, order_post=post_id)
     return [built[cid] for cid in sorted(first, key=lambda cid: (first[cid], cid)) if cid in built]
 
