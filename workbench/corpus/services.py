@@ -211,8 +211,7 @@ def _insert_comments(items: list[tuple[int, list]], parent_ids: dict | None = No
     """Insert comments depth by depth, so each reply can point at its parent's new id."""
     parent_ids = dict(parent_ids or {})
     deepest = max((c.depth for _, numbered in items for _, c in numbered), default=-1)
-    depth = 0
-    while True:
+    for depth in range(deepest + 1):
         rows = []
         for post_id, numbered in items:
             for pos, c in numbered:
@@ -222,14 +221,13 @@ def _insert_comments(items: list[tuple[int, list]], parent_ids: dict | None = No
                 rows.append(dict(post_id=post_id, parent_id=parent, path=c.path, position=pos,
                                  depth=depth, text=c.text))
         if not rows:
-            return
+            continue   # a re-crawl may add only replies: nothing new at this depth, more below
         if depth < deepest:
             # Someone's parent: keep the new ids, keyed by (post, path) from RETURNING.
             parent_ids.update(((r.post_id, r.path), r.id) for r in db.session.execute(
                 insert(Comment.__table__).returning(Comment.id, Comment.post_id, Comment.path), rows))
         else:
             db.session.execute(insert(Comment.__table__), rows)  # the deepest level: plain executemany
-        depth += 1
 
 
 def _extend_or_report(post_id: int, parsed: ParsedPost, result: FileResult, accept_changes: bool = False) -> None:

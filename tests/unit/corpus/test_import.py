@@ -95,3 +95,27 @@ def test_same_post_twice_in_one_import_is_stored_once(db, tmp_path):
     db.session.commit()
     assert [r.status for r in report.results] == ["imported", "unchanged"]
     assert counts(db) == (1, 2)
+
+def test_recrawled_file_that_adds_only_replies_stores_them(db, tmp_path):
+    """A re-crawl whose only new comments are replies (nothing new at the top level) stores
+    them under their parents, searchable, and the count says what is there."""
+    from sqlalchemy import text
+    first = tmp_path / "a.txt"
+    first.write_text(SAMPLE, "utf-8")
+    import_paths([first])
+    db.session.commit()
+    longer = SAMPLE.replace("2 comments:", "3 comments:") + "    2. A reply about quokkas\n\n      Delete\n"
+    second = tmp_path / "b.txt"
+    second.write_text(longer, "utf-8")
+    report = import_paths([second])
+    db.session.commit()
+    assert report.results[0].status == "extended" and report.results[0].comments == 1
+    rows = db.session.execute(select(Comment.path, Comment.parent_id, Comment.id, Comment.text)
+                              .order_by(Comment.position)).all()
+    assert [r.path for r in rows] == ["1", "1.1", "1.2"]
+    assert rows[2].parent_id == rows[0].id and rows[2].text == "A reply about quokkas"
+    assert db.session.scalar(select(Post.comment_count)) == 3
+    found = "SELECT rowid FROM fts_comment WHERE fts_comment MATCH 'quokkas'" \
+        if db.engine.dialect.name == "sqlite" else \
+        "SELECT id FROM comment WHERE search_tsv @@ plainto_tsquery('english', 'quokkas')"
+    assert db.session.scalars(text(found)).all() == [rows[2].id]
