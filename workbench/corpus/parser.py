@@ -170,6 +170,23 @@ def _line_end(text: str, pos: int) -> int:
 
 def parse_text(text: str, filename: str) -> ParsedPost:
     """Parse the decoded text of one file (LF line ends)."""
+    try:
+        return _parse_text(text, filename)
+    except ValueError as exc:
+        # int() refuses a number of more than 4,300 digits (a comment number or a declared
+        # count): a malformed file like any other, with the line, never a traceback or a 500.
+        m = _HUGE_NUMBER.search(text)
+        if m is None:
+            raise
+        raise CorpusFormatError(filename, text.count("\n", 0, m.start()) + 1,
+                                f"a number of {len(m.group().strip())} digits, too long to be a comment "
+                                "number or count") from None
+
+
+_HUGE_NUMBER = re.compile(r"(?<=\n) *\d{4301,}|^ *\d{4301,}")   # the markers and the count begin a line
+
+
+def _parse_text(text: str, filename: str) -> ParsedPost:
     if _NOT_BLANK.search(text) is None:
         raise CorpusFormatError(filename, 1, "the file is empty")
     n = len(text)

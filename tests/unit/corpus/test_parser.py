@@ -128,3 +128,17 @@ def test_malformed_files_report_line_and_reason(data, line, reason):
     assert err.value.filename == "bad.txt"
     assert err.value.line == line
     assert reason in err.value.reason
+
+
+def test_a_number_too_long_for_python_is_a_format_error_with_its_line():
+    from workbench.corpus.parser import CorpusFormatError, parse_text
+    huge = "9" * 5000
+    for text, line in ((SAMPLE.replace("  1. ", f"  {huge}. ", 1), SAMPLE.split("\n").index(
+            next(x for x in SAMPLE.split("\n") if x.startswith("  1. "))) + 1),
+                       (SAMPLE.replace("2 comments:", f"{huge} comments:"), SAMPLE.split("\n").index("2 comments:") + 1)):
+        try:
+            parse_text(text, "huge.txt")
+        except CorpusFormatError as exc:
+            assert exc.line == line and "5000 digits" in exc.reason
+        else:
+            raise AssertionError("a 5,000-digit number was accepted")
