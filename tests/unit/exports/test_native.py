@@ -149,12 +149,26 @@ def test_merge_adds_new_parts_and_reports_conflicts(annotated, db, tmp_path):
 def test_a_changed_post_is_a_conflict_and_its_claims_are_skipped(annotated, db, tmp_path):
     records = lines(dump())
     records[0]["content_hash"] = "0" * 64
+    records[0]["body"] += " Edited elsewhere."
     records[0]["claims"][0]["uid"] = "a" * 32
     path = tmp_path / "changed.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in records), "utf-8")
     report = import_native(path)
     assert any("stored text differs" in c and "line 1" in c for c in report.conflicts)
     assert db.session.scalar(select(Claim.id).where(Claim.uid == "a" * 32)) is None
+
+
+def test_a_post_hashed_with_the_old_formula_is_the_same_post(annotated, db, tmp_path):
+    """Exports written before November 2026 carry the old content hash; the same text is the
+    same post, not a conflict, and its claims merge."""
+    records = lines(dump())
+    for r in records:
+        r["content_hash"] = "0" * 64                # another formula's hash of the same content
+    path = tmp_path / "old.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), "utf-8")
+    report = import_native(path)
+    db.session.commit()
+    assert report.conflicts == [] and report.posts_unchanged == 5 and report.claims_merged == 4
 
 
 @pytest.mark.parametrize("mutate, expected", [
