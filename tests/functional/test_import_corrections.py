@@ -193,3 +193,22 @@ def test_a_corrected_post_exports_valid_and_imports_back_byte_for_byte(db, store
     report = import_native(path)
     db.session.commit()
     assert report.conflicts == [] and dump() == before
+
+
+def test_a_correction_uploaded_on_the_import_page_names_who_made_it(db, stored, login, make_user):
+    """The old texts and each moved claim's history say who corrected, as the upload itself does;
+    from the command line they say nobody (the command line)."""
+    import io
+    post, comments = stored
+    on_body = claim(login("reviewer"), post, None, "nearly £300 million")
+    admin_user = make_user("admin")
+    admin = login("admin", admin_user)
+    corrected = DUMP.replace("By March 2018, CRCs", "By the end of March 2018, CRCs")
+    resp = admin.post("/imports", data={"files": [(io.BytesIO(corrected.encode()), "post.txt")],
+                                        "accept_changes": "y"}, content_type="multipart/form-data")
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    events = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action.in_(["correct_text", "reanchor", "upload"]))).all()
+    assert sorted(e.action for e in events) == ["correct_text", "reanchor", "upload"]
+    assert {e.actor_id for e in events} == {admin_user.id}
+    assert next(e for e in events if e.action == "reanchor").claim_id == on_body

@@ -116,7 +116,7 @@ def plan(post_id: int, changed: dict[int | None, tuple[str, str]], describe) -> 
     return moves, problems
 
 
-def apply(moves: list[Move], reason: str) -> None:
+def apply(moves: list[Move], reason: str, actor=None) -> None:
     """Write the moves (offsets and context) and one history event per span that moved."""
     if not moves:
         return
@@ -125,7 +125,7 @@ def apply(moves: list[Move], reason: str) -> None:
          "prefix": m.prefix, "suffix": m.suffix} for m in moves])
     for m in moves:
         if m.moved:
-            audit.record(None, "span", m.span_id, "reanchor", claim_id=m.claim_id, reason=reason,
+            audit.record(actor, "span", m.span_id, "reanchor", claim_id=m.claim_id, reason=reason,
                          before={"comment_id": m.comment_id, "start": m.start, "end": m.end},
                          after={"comment_id": m.comment_id, "start": m.new_start,
                                 "end": m.new_start + (m.end - m.start)})

@@ -67,14 +67,15 @@ def collect_files(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def import_paths(paths: Iterable[str | Path], progress: Callable[[int, int, int], None] | None = None,
-                 parallel: bool | None = None, accept_changes: bool = False) -> ImportReport:
+                 parallel: bool | None = None, accept_changes: bool = False, actor=None) -> ImportReport:
     """Import files and folders in the caller's transaction. parallel: parse in a second
     process (None: when there are many files; see corpus/reading.py). accept_changes: a stored
     post whose text differs in the file is corrected to the file's text, if every claim on the
     changed texts can be moved to its words (annotations/anchoring.py); otherwise it is reported
-    as changed, as without the option."""
+    as changed, as without the option. actor: who corrects (the audit events name them; None is
+    the command line)."""
     with _large_page_cache(), search_index_in_bulk() as index_batch:   # the index: a statement per batch
-        report = _import_files(collect_files(paths), progress, index_batch, parallel, accept_changes)
+        report = _import_files(collect_files(paths), progress, index_batch, parallel, accept_changes, actor)
     if report.comments_imported >= ANALYZE_AFTER and db.engine.dialect.name == "postgresql":
         # PostgreSQL plans the search queries from table statistics, which autovacuum gathers
         # only later: until then phrase searches ran about 5x slower (bench/search_bench.py).
@@ -107,7 +108,8 @@ def _large_page_cache():
             pass
 
 
-def _import_files(files: list[Path], progress, index_batch, parallel, accept_changes=False) -> ImportReport:
+def _import_files(files: list[Path], progress, index_batch, parallel, accept_changes=False,
+                  actor=None) -> ImportReport:
     report = ImportReport()
     seen: dict[str, str] = {}   # slug -> content hash, within this run
     done = 0
@@ -127,7 +129,7 @@ def _import_files(files: list[Path], progress, index_batch, parallel, accept_cha
                 continue
             seen[parsed.slug] = parsed.content_hash
             batch.append((parsed, result))
-        _write_batch(batch, accept_changes)
+        _write_batch(batch, accept_changes, actor)
         index_batch()
         done += len(reads)
         if progress:
@@ -135,7 +137,7 @@ def _import_files(files: list[Path], progress, index_batch, parallel, accept_cha
     return report
 
 
-def _write_batch(batch: list[tuple[ParsedPost, FileResult]], accept_changes: bool = False) -> None:
+def _write_batch(batch: list[tuple[ParsedPost, FileResult]], accept_changes: bool = False, actor=None) -> None:
     if not batch:
         return
     slugs = [p.slug for p, _ in batch]
@@ -149,7 +151,7 @@ def _write_batch(batch: list[tuple[ParsedPost, FileResult]], accept_changes: boo
         elif row.content_hash == parsed.content_hash:
             result.status, result.message = "unchanged", "already imported; nothing changed"
         else:
-            _extend_or_report(row.id, parsed, result, accept_changes)
+            _extend_or_report(row.id, parsed, result, accept_changes, actor)
     if not new:
         return
     now = utcnow()
@@ -230,7 +232,8 @@ def _insert_comments(items: list[tuple[int, list]], parent_ids: dict | None = No
             db.session.execute(insert(Comment.__table__), rows)  # the deepest level: plain executemany
 
 
-def _extend_or_report(post_id: int, parsed: ParsedPost, result: FileResult, accept_changes: bool = False) -> None:
+def _extend_or_report(post_id: int, parsed: ParsedPost, result: FileResult, accept_changes: bool = False,
+                      actor=None) -> None:
     """A re-crawled dump may hold more comments: add them if nothing stored has changed. With
     accept_changes, changed texts are corrected too, if every claim on them finds its words."""
     post = db.session.get(Post, post_id)
@@ -257,7 +260,7 @@ def _extend_or_report(post_id: int, parsed: ParsedPost, result: FileResult, acce
                               "(stored claims are anchored to the stored text; --accept-changes corrects "
                               "it and moves the claims to their words)")
             return
-        if not _correct(post, stored, parsed, result):
+        if not _correct(post, stored, parsed, result, actor):
             return
     numbered = list(enumerate(parsed.comments))
     extra = [(pos, c) for pos, c in numbered if c.path not in stored_text]
@@ -278,7 +281,7 @@ def _extend_or_report(post_id: int, parsed: ParsedPost, result: FileResult, acce
     result.message = f"{len(extra)} new comments added to the stored post"
 
 
-def _correct(post: Post, stored, parsed: ParsedPost, result: FileResult) -> bool:
+def _correct(post: Post, stored, parsed: ParsedPost, result: FileResult, actor=None) -> bool:
     """Replace the stored texts that differ with the file's, moving every claim on them to its
     words; the old texts stay in the audit log. False (and the post reported as changed, nothing
     written) when a stored comment is missing from the file or a claim's words cannot be found."""
@@ -308,17 +311,17 @@ def _correct(post: Post, stored, parsed: ParsedPost, result: FileResult) -> bool
     reason = f"text corrected by re-importing {source}"
     units = [describe(cid) for cid in changed] + (["the title"] if post.title != parsed.title else [])
     for cid, (old, new) in changed.items():   # the old text, kept: no import deletes what was read
-        audit.record(None, "post" if cid is None else "comment", post.id if cid is None else cid,
+        audit.record(actor, "post" if cid is None else "comment", post.id if cid is None else cid,
                      "correct_text", before={"text": old}, after={"length": len(new)}, reason=reason)
     if post.title != parsed.title:
-        audit.record(None, "post", post.id, "correct_title", before={"title": post.title},
+        audit.record(actor, "post", post.id, "correct_title", before={"title": post.title},
                      after={"title": parsed.title}, reason=reason)
     db.session.execute(update(Post).where(Post.id == post.id).values(
         title=parsed.title, body=parsed.body, source_name=source))
     comment_rows = [{"id": cid, "text": new} for cid, (_, new) in changed.items() if cid is not None]
     if comment_rows:
         db.session.execute(update(Comment), comment_rows)
-    anchoring.apply(moves, reason)
+    anchoring.apply(moves, reason, actor)
     anchoring.move_dismissals(post.id, changed)
     db.session.expire(post)   # its title and body were written past the ORM
     moved = sum(1 for m in moves if m.moved)

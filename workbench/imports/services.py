@@ -65,7 +65,7 @@ def import_upload(actor, uploads: list[Upload], accept_changes: bool = False) ->
     with tempfile.TemporaryDirectory(prefix="workbench-import-") as tmp:
         staged = stage(uploads, Path(tmp), max_unpacked=config["IMPORT_MAX_UNPACKED_BYTES"],
                        max_members=config["IMPORT_MAX_ARCHIVE_FILES"])
-        outcome = _native(staged) if staged.kind == "native" else _dumps(staged, tmp, accept_changes)
+        outcome = _native(staged) if staged.kind == "native" else _dumps(staged, tmp, accept_changes, actor)
     outcome.notes[:0] = staged.notes
     if outcome.ok:
         names = [f.name for f in outcome.files]
@@ -82,10 +82,10 @@ def _clean(text: str, tmp: str, names: dict[str, str]) -> str:
     return text.replace(tmp, "(upload)")
 
 
-def _dumps(staged: Staged, tmp: str, accept_changes: bool = False) -> Outcome:
+def _dumps(staged: Staged, tmp: str, accept_changes: bool = False, actor=None) -> Outcome:
     from ..corpus.services import import_paths
     names = staged.display()
-    report = import_paths([path for path, _ in staged.files], accept_changes=accept_changes)
+    report = import_paths([path for path, _ in staged.files], accept_changes=accept_changes, actor=actor)
     rows = []
     for r in report.results:
         row = FileRow(names.get(r.filename, Path(r.filename).name), r.status, _clean(r.message, tmp, names),
