@@ -255,7 +255,7 @@ def _parse_thread(text: str, nl: int, lineno: int, filename: str, warnings: list
     top_no, parent = 0, None
     gap, top_line = _GAP.match, _TOP_LINE.search
     top_sub, reply_sub = _DEDENT[TOP_INDENT].sub, _DEDENT[REPLY_INDENT].sub
-    count, find, rfind = text.count, text.find, text.rfind
+    count, find = text.count, text.find
     top_end, reply_end = _TOP_END, _REPLY_END
     top_width, reply_width = len(top_end), len(reply_end)
     mark = nl                  # lineno is the number of the line that holds position mark
@@ -303,18 +303,7 @@ def _parse_thread(text: str, nl: int, lineno: int, filename: str, warnings: list
             if stop == -1:
                 append(_cut_short(text, path, parent, text[start:nl], lineno, nl, REPLY_INDENT, warnings))
                 break
-            hi = stop                          # back over the blank lines before the end marker
-            while hi > nl:
-                c = text[hi - 1]
-                if c == "\n":
-                    hi -= 1
-                elif not c.isspace():
-                    break
-                else:
-                    k = rfind("\n", nl, hi)
-                    if not text[k + 1:hi].isspace():
-                        break
-                    hi = k
+            hi = _before_blank_lines(text, nl, stop)
             body = reply_sub("\n", text[start:hi])
             if text[start].isspace():         # an empty or blank first line: drop the blank lines
                 body = _trim_blank(body)
@@ -347,18 +336,7 @@ def _parse_thread(text: str, nl: int, lineno: int, filename: str, warnings: list
             elif stop == -1:
                 append(_cut_short(text, path, None, text[start:nl], lineno, nl, TOP_INDENT, warnings))
                 return _no_duplicates(out, filename)
-            hi = stop
-            while hi > nl:
-                c = text[hi - 1]
-                if c == "\n":
-                    hi -= 1
-                elif not c.isspace():
-                    break
-                else:
-                    k = rfind("\n", nl, hi)
-                    if not text[k + 1:hi].isspace():
-                        break
-                    hi = k
+            hi = _before_blank_lines(text, nl, stop)
             body = top_sub("\n", text[start:hi])
             if text[start].isspace():
                 body = _trim_blank(body)
@@ -375,6 +353,23 @@ def _parse_thread(text: str, nl: int, lineno: int, filename: str, warnings: list
                 start += 1
             number = e.group(1)
     return _no_duplicates(out, filename)
+
+
+def _before_blank_lines(text: str, lo: int, hi: int) -> int:
+    """Where a comment's text ends: hi moved back over the blank lines before its end marker
+    (never before lo, the end of its first line)."""
+    while hi > lo:
+        c = text[hi - 1]
+        if c == "\n":
+            hi -= 1
+        elif not c.isspace():
+            break
+        else:
+            k = text.rfind("\n", lo, hi)
+            if not text[k + 1:hi].isspace():
+                break
+            hi = k
+    return hi
 
 
 def _cut_short(text: str, path: str, parent: str | None, first: str, lineno: int, nl: int, width: int,
