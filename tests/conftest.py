@@ -122,6 +122,16 @@ def app(db_url, _tables, tmp_path):
 
 
 @pytest.fixture
+def wipe(db, _tables):
+    """Empties the database (categories kept) mid-test, as a fresh install would be."""
+    def do():
+        db.session.commit()
+        db.session.close()
+        _empty_database(db.engine, *_tables)
+    return do
+
+
+@pytest.fixture
 def db(app):
     from workbench.extensions import db
     return db

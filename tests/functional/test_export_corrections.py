@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import _empty_database
+from tests.functional.test_import_corrections import DUMP
 from workbench.audit import AuditEvent
 from workbench.corpus.models import Comment, Post
 from workbench.corpus.services import import_paths
@@ -24,13 +24,6 @@ from workbench.exports.services import export
 from workbench.tasks import services as tasks
 from workbench.tasks.models import Task, TaskKind
 
-DUMP = ("Monday 22 October 2018\n\nCRC finances\n\n"
-        "By March 2018, CRCs were forecasting losses of nearly £300 million on their contracts.\n\n"
-        "2 comments:\n\n"
-        "  1. 😀 Great: 19 of 21 companies failed to meet their reoffending targets.\n\n"
-        "    ReplyDelete\n"
-        "  2. Staff caseloads rose to 60 per officer.\n\n"
-        "    ReplyDelete\n")
 EARLIER = ("Tuesday 3 January 2017\n\nAn earlier post\n\nThe Ministry of Justice said so.\n\n"
            "1 comment:\n\n  1. A reader replies.\n\n    ReplyDelete\n")
 CORRECTED = (DUMP.replace("CRC finances", "CRC Finances")
@@ -87,15 +80,6 @@ def corrected(db, import_dumps, login, make_user, tmp_path):
     assert result.status == "corrected", result.message
     db.session.commit()
     return {"post": post.id, "slug": post.slug, "claims": (on_body, on_reply), "task": task.uid}
-
-
-@pytest.fixture
-def wipe(db, _tables):
-    def do():
-        db.session.commit()
-        db.session.close()
-        _empty_database(db.engine, *_tables)
-    return do
 
 
 def test_the_export_carries_the_corrections_and_an_empty_workbench_gets_the_same_bytes(
