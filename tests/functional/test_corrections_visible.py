@@ -249,3 +249,22 @@ def test_the_page_needs_a_login(db, corrected, anon):
     post, _ = corrected
     resp = anon.get(f"/posts/{post.id}")
     assert resp.status_code in (302, 401) and "earlier" not in resp.get_data(as_text=True)
+
+
+def test_a_correction_made_on_the_import_page_names_who_made_it(db, import_dumps, login, make_user, tmp_path):
+    """Uploaded by an admin: "replaced from FILE by NAME", the name escaped; from the command line
+    (the fixture's corrections) no name."""
+    import io
+    import_dumps({"post.txt": DUMP})
+    admin = make_user("admin", username="ada<b>")
+    client = login("admin", admin)
+    resp = client.post("/imports", data={"files": [(io.BytesIO(DUMP.replace(HOSTILE, FIXED).encode()), "post-v2.txt")],
+                                         "accept_changes": "y"}, content_type="multipart/form-data")
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    post = db.session.scalar(select(Post))
+    html = page_of(client, post)
+    assert re.search(r"replaced from post-v2\.txt by ada&lt;b&gt;</p>", html)
+    assert "ada<b>" not in html
+    reimport(db, tmp_path, DUMP.replace(HOSTILE, FIXED + " Again."), name="post-v3.txt")
+    newest = re.findall(r"replaced from ([\w.-]+)( by [^<]+)?</p>", page_of(client, post))
+    assert newest == [("post-v3.txt", ""), ("post-v2.txt", " by ada&lt;b&gt;")]

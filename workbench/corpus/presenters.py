@@ -179,6 +179,7 @@ class EarlierVersion:
     field: str            # "text" | "title"
     replaced_at: datetime
     source: str           # the file named in the audit reason (or the reason itself)
+    by: str | None        # who corrected (an admin on the Import page); None: the command line
     text: str             # the earlier text, as stored then
     diff: Markup          # the earlier text against the current one, word by word, escaped
     words: int
@@ -208,7 +209,7 @@ def corrections(rows, post, comments) -> dict:
     wanted = {entity_id for entity_type, entity_id, *_ in rows if entity_type == "comment"}
     current = {c[0]: c[4] for c in comments if c[0] in wanted}   # id, parent_id, path, depth, text
     out: dict = {}
-    for entity_type, entity_id, action, at, before, reason, _ in rows:   # newest first
+    for entity_type, entity_id, action, at, before, reason, _, by in rows:   # newest first
         key = "post" if entity_type == "post" else entity_id
         field = "title" if action == "correct_title" else "text"
         if key == "post":
@@ -225,7 +226,7 @@ def corrections(rows, post, comments) -> dict:
             continue
         source = _source(reason)
         diff, same = word_diff(earlier, now, elide=field == "text")
-        version = EarlierVersion(field, at, source, earlier, diff, len(_WORD.findall(earlier)), same)
+        version = EarlierVersion(field, at, source, by, earlier, diff, len(_WORD.findall(earlier)), same)
         unit = out.get(key)
         if unit is None:
             unit = out[key] = Corrections(at, source, [], [])

@@ -5,6 +5,7 @@ from sqlalchemy import String, extract, func, select, type_coerce, union_all
 
 from ..annotations.models import Category, Claim, ClaimSpan, Source, Verdict
 from ..audit import AuditEvent
+from ..auth.models import User
 from ..errors import NotFound
 from ..extensions import db
 from ..review.models import Adjudication, Flag
@@ -67,7 +68,7 @@ CORRECTIONS = ("correct_text", "correct_title")
 
 def reading_corrections(post_id: int) -> list:
     """The corrections of the post's title, body and comments, as plain rows (entity_type,
-    entity_id, action, at, before, reason, id), newest first: the old texts are in `before`
+    entity_id, action, at, before, reason, id, who corrected or None), newest first: the old texts are in `before`
     (corpus.services._correct). One statement whatever the number of comments or corrections;
     a post never corrected reads no row, so no old text is loaded for it.
 
@@ -75,8 +76,10 @@ def reading_corrections(post_id: int) -> list:
     turn the comments' subquery into a join and would scan every audit event.
     The comments' ids come as a subquery (IN), not a join: SQLite then looks each one up in
     the audit index instead of reading every comment correction in the corpus (5 ms for 20,000)."""
+    who = select(func.coalesce(func.nullif(User.display_name, ""), User.username)).where(
+        User.id == AuditEvent.actor_id).scalar_subquery()   # None: the command line
     cols = (AuditEvent.entity_type, AuditEvent.entity_id, AuditEvent.action, AuditEvent.at,
-            AuditEvent.before, AuditEvent.reason, AuditEvent.id)
+            AuditEvent.before, AuditEvent.reason, AuditEvent.id, who)
     on_post = select(*cols).where(AuditEvent.entity_type == "post", AuditEvent.entity_id == post_id,
                                   AuditEvent.action.in_(CORRECTIONS))
     on_comments = select(*cols).where(
