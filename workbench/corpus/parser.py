@@ -256,8 +256,6 @@ def _parse_thread(text: str, nl: int, lineno: int, filename: str, warnings: list
     gap, top_line = _GAP.match, _TOP_LINE.search
     top_sub, reply_sub = _DEDENT[TOP_INDENT].sub, _DEDENT[REPLY_INDENT].sub
     count, find = text.count, text.find
-    top_end, reply_end = _TOP_END, _REPLY_END
-    top_width, reply_width = len(top_end), len(reply_end)
     mark = nl                  # lineno is the number of the line that holds position mark
 
     while nl < n:
@@ -291,15 +289,7 @@ def _parse_thread(text: str, nl: int, lineno: int, filename: str, warnings: list
                 _misplaced(text, nl, lineno, state, filename)
             # A reply: it ends at '      Delete', or at the end of the file.
             path = f"{top_no}.{int(g.group(3))}"
-            stop = find(reply_end, nl)
-            while stop != -1:
-                q = stop + reply_width
-                stop_end = find("\n", q)
-                if stop_end == -1:
-                    stop_end = n
-                if q == stop_end or text[q:stop_end].isspace():
-                    break
-                stop = find(reply_end, stop_end)
+            stop, stop_end = _end_marker(text, _REPLY_END, nl)
             if stop == -1:
                 append(_cut_short(text, path, parent, text[start:nl], lineno, nl, REPLY_INDENT, warnings))
                 break
@@ -316,15 +306,7 @@ def _parse_thread(text: str, nl: int, lineno: int, filename: str, warnings: list
         while True:
             top_no = int(number)
             path = parent = str(top_no)
-            stop = find(top_end, nl)
-            while stop != -1:
-                q = stop + top_width
-                stop_end = find("\n", q)
-                if stop_end == -1:
-                    stop_end = n
-                if q == stop_end or text[q:stop_end].isspace():
-                    break
-                stop = find(top_end, stop_end)
+            stop, stop_end = _end_marker(text, _TOP_END, nl)
             e = top_line(text, nl, n if stop == -1 else stop)
             while e is not None and int(e.group(1)) != top_no + 1:
                 e = top_line(text, e.end(), n if stop == -1 else stop)
@@ -353,6 +335,22 @@ def _parse_thread(text: str, nl: int, lineno: int, filename: str, warnings: list
                 start += 1
             number = e.group(1)
     return _no_duplicates(out, filename)
+
+
+def _end_marker(text: str, marker: str, start: int) -> tuple[int, int]:
+    """The next end marker at or after start: a line that is exactly `marker` (trailing blanks
+    allowed), as (where the marker starts, where its line ends); (-1, len(text)) if none."""
+    n, width = len(text), len(marker)
+    stop = text.find(marker, start)
+    while stop != -1:
+        q = stop + width
+        end = text.find("\n", q)
+        if end == -1:
+            end = n
+        if q == end or text[q:end].isspace():
+            return stop, end
+        stop = text.find(marker, end)
+    return -1, n
 
 
 def _before_blank_lines(text: str, lo: int, hi: int) -> int:
