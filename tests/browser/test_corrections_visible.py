@@ -44,16 +44,26 @@ def corrected(db, import_dumps, tmp_path):
     return post, first, second
 
 
-def open_post(page: Page, live_server: str, post) -> None:
+def open_post(page: Page, live_server: str, post, browser_login, width=1366, height=768) -> None:
+    """Logged in as a reviewer, the post's page at this window size, its scripts ready."""
+    browser_login(page, "reviewer")
+    page.set_viewport_size({"width": width, "height": height})
     page.goto(f"{live_server}/posts/{post.id}")
     page.wait_for_selector("body[data-annotate=ready]", state="attached")
 
 
+def open_corrections(page: Page, live_server: str, post, browser_login, comment, width=1366, height=768):
+    """The post's page with the comment's corrections open (a click on the marker)."""
+    open_post(page, live_server, post, browser_login, width, height)
+    box = page.locator(f"#{comment.anchor} details.corrections")
+    box.locator("> summary").click()
+    expect(box.locator(".earlier-text")).to_be_visible()
+    return box
+
+
 def test_the_earlier_text_opens_by_keyboard(page: Page, live_server, browser_login, corrected):
     post, first, second = corrected
-    browser_login(page, "reviewer")
-    page.set_viewport_size({"width": 1366, "height": 768})
-    open_post(page, live_server, post)
+    open_post(page, live_server, post, browser_login)
     box = page.locator(f"#{first.anchor} details.corrections")
     summary = box.locator("> summary")
     expect(page.locator("details.corrections")).to_have_count(1)            # comment 2 and the post: none
@@ -95,12 +105,7 @@ def test_the_earlier_text_opens_by_keyboard(page: Page, live_server, browser_log
 
 def test_on_a_phone_the_disclosure_fits_the_column(page: Page, live_server, browser_login, corrected):
     post, first, _ = corrected
-    browser_login(page, "reviewer")
-    page.set_viewport_size({"width": 390, "height": 844})
-    open_post(page, live_server, post)
-    box = page.locator(f"#{first.anchor} details.corrections")
-    box.locator("> summary").click()
-    expect(box.locator(".earlier-text")).to_be_visible()
+    box = open_corrections(page, live_server, post, browser_login, first, 390, 844)
     box.scroll_into_view_if_needed()
     shot(page, "corrections-3-phone")
     # Nothing wider than the screen: long words wrap.
@@ -111,12 +116,7 @@ def test_on_a_phone_the_disclosure_fits_the_column(page: Page, live_server, brow
 def test_a_claim_on_the_corrected_comment_stores_the_current_offsets(page: Page, live_server, browser_login,
                                                                      corrected, db):
     post, first, _ = corrected
-    browser_login(page, "reviewer")
-    page.set_viewport_size({"width": 1366, "height": 768})
-    open_post(page, live_server, post)
-    box = page.locator(f"#{first.anchor} details.corrections")
-    box.locator("> summary").click()
-    expect(box.locator(".earlier-text")).to_be_visible()
+    box = open_corrections(page, live_server, post, browser_login, first)
     # Words selected in the earlier text are not the stored text: no Add claim button.
     select_words(page, f"#{first.anchor} .earlier-text", "19 of 21 companies")
     expect(page.locator("#adder")).to_be_hidden()
@@ -158,9 +158,7 @@ def test_a_corrected_post_title_and_long_body(page: Page, live_server, browser_l
     assert import_paths([path], accept_changes=True).results[0].status == "corrected"
     db.session.commit()
     post = db.session.scalar(select(Post))
-    browser_login(page, "reviewer")
-    page.set_viewport_size({"width": 1366, "height": 768})
-    open_post(page, live_server, post)
+    open_post(page, live_server, post, browser_login)
     box = page.locator("article.post > details.corrections")
     expect(box.locator("> summary")).to_have_accessible_name(
         re.compile(r"^The post: title and text corrected .* 2 earlier versions$"))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.functional.test_import_corrections import DUMP
+from tests.functional.test_import_corrections import DUMP, claim
 from workbench.audit import AuditEvent
 from workbench.corpus.models import Comment, Post
 from workbench.corpus.services import import_paths
@@ -47,16 +47,6 @@ def write(path, records):
 
 def events_in(records) -> int:
     return sum(len(r.get("history", [])) + sum(len(c.get("history", [])) for c in r["claims"]) for r in records)
-
-
-def claim(client, post, comment, exact, statement):
-    unit = comment.text if comment else post.body
-    start = unit.index(exact)
-    resp = client.post("/api/v1/claims", json={
-        "post_id": post.id, "comment_id": comment.id if comment else None, "start": start,
-        "end": start + len(exact), "exact": exact, "statement": statement, "category": "reoffending"})
-    assert resp.status_code == 201, resp.get_json()
-    return resp.get_json()["id"]
 
 
 @pytest.fixture
