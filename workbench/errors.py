@@ -47,6 +47,14 @@ class Locked(WorkbenchError):
     status, code = 429, "locked"
 
 
+class TryAgain(Conflict):
+    code = "try_again"        # the database aborted the transaction for a concurrent one
+
+
+class Busy(WorkbenchError):
+    status, code = 503, "busy"   # a lock held elsewhere for longer than we wait
+
+
 class PayloadTooLarge(WorkbenchError):
     status, code = 413, "too_large"
 
@@ -94,11 +102,16 @@ def too_large_message() -> str:
 TRANSACTION_ROLLBACK = ("40001", "40P01")  # serialization_failure, deadlock_detected
 
 
+def _sqlstate(exc: DBAPIError) -> str | None:
+    """PostgreSQL's SQLSTATE of the error (psycopg 3 names it .sqlstate, psycopg2 .pgcode)."""
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+
+
 def transaction_rollback(exc: DBAPIError) -> bool:
     """Whether the database aborted the transaction only because of a concurrent one
-    (SQLSTATE class 40: psycopg 3 names it .sqlstate, psycopg2 .pgcode)."""
-    orig = getattr(exc, "orig", None)
-    return (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) in TRANSACTION_ROLLBACK
+    (SQLSTATE class 40)."""
+    return _sqlstate(exc) in TRANSACTION_ROLLBACK
 
 
 SQLITE_BUSY = 5            # primary result code; the extended ones (BUSY_SNAPSHOT, …) share its low byte
@@ -113,9 +126,9 @@ def database_busy(exc: DBAPIError) -> bool:
     SQLITE_BUSY ("database is locked") after its busy timeout, PostgreSQL's lock_not_available
     after the request's lock_timeout (workbench/db.py). The transaction is lost and nothing of it
     was written; the same action sent again may well succeed."""
-    orig = getattr(exc, "orig", None)
-    if (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) == LOCK_NOT_AVAILABLE:
+    if _sqlstate(exc) == LOCK_NOT_AVAILABLE:
         return True
+    orig = getattr(exc, "orig", None)
     if type(orig).__module__.startswith("sqlite3"):
         code = getattr(orig, "sqlite_errorcode", None)   # Python 3.11+
         if code is not None:
@@ -163,23 +176,18 @@ def register_error_handlers(app) -> None:
         # runs against fresh data. Not retried here: a view may have committed earlier work or
         # consumed its upload, so only the client knows whether sending it again is right.
         if transaction_rollback(exc):
-            db.session.rollback()
-            return error_response(409, "try_again", "Someone else changed the same data at the same moment, "
-                                  "so this change was not saved. Reload and try again.")
+            return _workbench_error(TryAgain("Someone else changed the same data at the same moment, "
+                                             "so this change was not saved. Reload and try again."))
         # Another connection held the lock this request needed for longer than the busy timeout
         # (SQLite) or lock_timeout (PostgreSQL): a temporary state of the server, so a 503 with
         # Retry-After; the data this request meant to change is unchanged, so the same request
         # can be sent again as it is.
         if database_busy(exc):
-            db.session.rollback()
             # The error page is a read: on SQLite a deferred BEGIN, which the writer holding the
             # lock does not block (WAL), should the page load the user again; undone with the
             # request's own intent when the request ends (security.py).
             write_intent.set(False)
-            response = make_response(error_response(503, "busy", BUSY_MESSAGE,
-                                                    extra={"retry_after": BUSY_RETRY_AFTER}))
-            response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
-            return response
+            return _workbench_error(Busy(BUSY_MESSAGE, retry_after=BUSY_RETRY_AFTER))
         return _unexpected(exc)
 
     @app.errorhandler(Exception)
