@@ -3,7 +3,6 @@ the schema built by the real migrations once per run, and emptied after every te
 import contextvars
 import os
 import re
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -153,8 +152,8 @@ def import_dumps(db, tmp_path):
     def do(dumps: dict):
         folder = tmp_path / "dumps"
         folder.mkdir(exist_ok=True)
-        for name, text in dumps.items():
-            (folder / name).write_text(text, "utf-8")
+        for name, content in dumps.items():
+            (folder / name).write_text(content, "utf-8")
         from workbench.corpus.services import import_paths
         report = import_paths([folder / name for name in dumps])
         db.session.commit()

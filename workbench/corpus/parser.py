@@ -126,17 +126,8 @@ def decode_text(data: bytes, filename: str) -> str:
     return text
 
 
-def decode(data: bytes, filename: str) -> list[str]:
-    """Bytes to lines (decode_text, split at LF)."""
-    return decode_text(data, filename).split("\n")
-
-
 def parse_bytes(data: bytes, filename: str) -> ParsedPost:
     return parse_text(decode_text(data, filename), filename)
-
-
-def parse_lines(lines: list[str], filename: str) -> ParsedPost:
-    return parse_text("\n".join(lines), filename)
 
 
 def _parse_date(line: str, filename: str, lineno: int) -> date:
@@ -172,7 +163,7 @@ def parse_text(text: str, filename: str) -> ParsedPost:
     """Parse the decoded text of one file (LF line ends)."""
     try:
         return _parse_text(text, filename)
-    except ValueError as exc:
+    except ValueError:
         # int() refuses a number of more than 4,300 digits (a comment number or a declared
         # count): a malformed file like any other, with the line, never a traceback or a 500.
         m = _HUGE_NUMBER.search(text)
