@@ -3,6 +3,8 @@ import os
 import secrets
 from pathlib import Path
 
+from .db import SQLITE_BUSY_TIMEOUT_SECONDS
+
 
 def _secret_key(instance_path: str) -> str:
     """Read the instance secret key, generating it on first run (never a default in the code)."""
@@ -46,7 +48,7 @@ def load_config(app, test_config=None) -> None:
         # answered 503 "busy" (nothing saved, send it again). SQLite: every connection, the command
         # line too (which then stops with one line). PostgreSQL: web requests only (lock_timeout);
         # the command line (import, restore, migrations) waits as long as it takes.
-        SQLITE_BUSY_TIMEOUT_SECONDS=10,
+        SQLITE_BUSY_TIMEOUT_SECONDS=SQLITE_BUSY_TIMEOUT_SECONDS,
         REQUEST_LOCK_TIMEOUT_SECONDS=5,
     )
     if test_config is None:
@@ -56,30 +58,33 @@ def load_config(app, test_config=None) -> None:
     env_url = os.environ.get("DATABASE_URL")
     if env_url and not (test_config and "SQLALCHEMY_DATABASE_URI" in test_config):
         app.config["SQLALCHEMY_DATABASE_URI"] = env_url
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and not app.config["SQLALCHEMY_ENGINE_OPTIONS"]:
-        # A server restart or an idle timeout must cost a reconnect, not a failed request.
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        # Every connection starts with the request lock timeout (no statement per transaction);
-        # transactions outside a request (the command line) lift it (workbench/db.py).
-        lock_ms = max(0, round(float(app.config.get("REQUEST_LOCK_TIMEOUT_SECONDS") or 0) * 1000))
-        if lock_ms:
-            options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-            connect_args = dict(options.get("connect_args", {}))
-            connect_args["options"] = f"-c lock_timeout={lock_ms} {connect_args.get('options', '')}".strip()
-            options["connect_args"] = connect_args
-            app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-        options["connect_args"] = {"timeout": float(app.config["SQLITE_BUSY_TIMEOUT_SECONDS"]),
-                                   **options.get("connect_args", {})}
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    _engine_options(app)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
     _trust_proxies(app)
     if os.environ.get("WORKBENCH_HTTPS") or app.config.get("PREFERRED_URL_SCHEME") == "https":
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def _engine_options(app) -> None:
+    """The engine's options for the database in use; anything set in instance/config.py wins."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    connect_args = dict(options.get("connect_args", {}))
+    if url.startswith("postgresql"):
+        # A server restart or an idle timeout must cost a reconnect, not a failed request.
+        options = options or {"pool_pre_ping": True}
+        # Every connection starts with the request lock timeout (no statement per transaction);
+        # transactions outside a request (the command line) lift it (workbench/db.py).
+        lock_ms = max(0, round(float(app.config.get("REQUEST_LOCK_TIMEOUT_SECONDS") or 0) * 1000))
+        if lock_ms:
+            connect_args["options"] = f"-c lock_timeout={lock_ms} {connect_args.get('options', '')}".strip()
+    elif url.startswith("sqlite"):
+        connect_args.setdefault("timeout", float(app.config["SQLITE_BUSY_TIMEOUT_SECONDS"]))
+    if connect_args:
+        options["connect_args"] = connect_args
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def _trust_proxies(app) -> None:
