@@ -10,6 +10,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..review.models import Adjudication, Flag
 from .models import Comment, Post
+from .parser import content_hash
 
 
 @dataclass
@@ -136,3 +137,19 @@ def reading_claims(post_id: int) -> ReadingClaims:
         .where(Adjudication.claim_id.in_(live), Adjudication.reopened_at.is_(None))
         .order_by(Adjudication.id)).all())
     return ReadingClaims(spans, sources, verdicts, flags, adjudications)
+
+
+def stored_content_hashes(slugs: list[str]) -> dict[str, str]:
+    """Today's content hash (corpus/parser.content_hash) of the stored posts with these slugs,
+    computed from their rows in two queries: for posts whose stored hash was made with an older
+    formula, so the same content is recognised as the same post."""
+    if not slugs:
+        return {}
+    posts = db.session.execute(select(Post.id, Post.slug, Post.date, Post.title, Post.body,
+                                      Post.declared_comment_count).where(Post.slug.in_(slugs))).all()
+    comments: dict[int, list] = {p.id: [] for p in posts}
+    for post_id, path, text in db.session.execute(
+            select(Comment.post_id, Comment.path, Comment.text).where(Comment.post_id.in_(list(comments)))
+            .order_by(Comment.post_id, Comment.position)):
+        comments[post_id].append((path, text))
+    return {p.slug: content_hash(p.date, p.title, p.body, p.declared_comment_count, comments[p.id]) for p in posts}

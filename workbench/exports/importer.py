@@ -40,6 +40,7 @@ from ..audit import AuditEvent
 from ..auth.models import User
 from ..corpus.models import Comment, Post
 from ..corpus.parser import content_hash
+from ..corpus.queries import stored_content_hashes
 from ..extensions import db
 from ..permissions import Role
 from ..review.models import Adjudication, DiscussionPost, Flag
@@ -278,28 +279,21 @@ class _Context:
         return self.categories[name]
 
 
-def _same_content(r: dict) -> bool:
-    """Whether the stored post holds exactly the line's content although the hashes differ: one
-    of them was hashed with the formula used before November 2026 (corpus/parser.py). Both are
-    hashed again with today's formula; only posts whose hashes differ pay for it."""
-    post = db.session.execute(select(Post.id, Post.date, Post.title, Post.body, Post.declared_comment_count)
-                              .where(Post.slug == r["slug"])).one()
-    stored = db.session.execute(select(Comment.path, Comment.text).where(Comment.post_id == post.id)
-                                .order_by(Comment.position)).all()
-    mine = content_hash(post.date, post.title, post.body, post.declared_comment_count, [tuple(c) for c in stored])
-    return mine == content_hash(date.fromisoformat(r["date"]), r["title"], r["body"], r["declared_comment_count"],
-                                [(c["path"], c["text"]) for c in r["comments"]])
-
-
 def _import_posts(batch, report: NativeReport, conflicted: set[str]) -> None:
     """Pass 2: new posts with their comments; a stored post whose text differs is a conflict."""
     slugs = [r["slug"] for _, r in batch]
     stored = dict(db.session.execute(select(Post.slug, Post.content_hash).where(Post.slug.in_(slugs))).all())
+    # A hash made with the formula used before November 2026, on either side, is not a change:
+    # those posts are hashed again from their content (two queries for the batch).
+    differ = [r for _, r in batch if r["slug"] in stored and stored[r["slug"]] != r["content_hash"]]
+    rehashed = stored_content_hashes([r["slug"] for r in differ])
     new = []
     for number, r in batch:
         if r["slug"] not in stored:
             new.append(r)
-        elif stored[r["slug"]] == r["content_hash"] or _same_content(r):
+        elif stored[r["slug"]] == r["content_hash"] or rehashed[r["slug"]] == content_hash(
+                date.fromisoformat(r["date"]), r["title"], r["body"], r["declared_comment_count"],
+                [(c["path"], c["text"]) for c in r["comments"]]):
             report.posts_unchanged += 1
         else:
             conflicted.add(r["slug"])
