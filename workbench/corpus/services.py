@@ -17,7 +17,8 @@ from ..db import utcnow
 from ..extensions import db
 from ..search.bulk import search_index_in_bulk
 from .models import Comment, Post
-from .parser import ParsedPost, content_hash
+from .parser import ParsedPost
+from .queries import stored_content_hashes
 from .reading import read_batches
 
 BATCH_FILES = 400
@@ -143,15 +144,25 @@ def _write_batch(batch: list[tuple[ParsedPost, FileResult]], accept_changes: boo
     slugs = [p.slug for p, _ in batch]
     existing = {row.slug: row for row in db.session.execute(
         select(Post.id, Post.slug, Post.content_hash).where(Post.slug.in_(slugs)))}
+    # A stored hash of an older formula (before November 2026 it hashed a JSON document) is not
+    # a change: those posts are hashed again from their rows, two queries for the batch, and the
+    # same content keeps today's hash so the next run compares equal.
+    rehashed = stored_content_hashes([p.slug for p, _ in batch if p.slug in existing
+                                      and existing[p.slug].content_hash != p.content_hash])
+    refreshed = []
     new: list[tuple[ParsedPost, FileResult]] = []
     for parsed, result in batch:
         row = existing.get(parsed.slug)
         if row is None:
             new.append((parsed, result))
-        elif row.content_hash == parsed.content_hash:
+        elif parsed.content_hash in (row.content_hash, rehashed.get(parsed.slug)):
             result.status, result.message = "unchanged", "already imported; nothing changed"
+            if row.content_hash != parsed.content_hash:
+                refreshed.append({"id": row.id, "content_hash": parsed.content_hash})
         else:
             _extend_or_report(row.id, parsed, result, accept_changes, actor)
+    if refreshed:
+        db.session.execute(update(Post), refreshed)
     if not new:
         return
     now = utcnow()
@@ -240,14 +251,6 @@ def _extend_or_report(post_id: int, parsed: ParsedPost, result: FileResult, acce
     stored = db.session.execute(
         select(Comment.path, Comment.text, Comment.id).where(Comment.post_id == post_id)
         .order_by(Comment.position)).all()
-    if content_hash(post.date, post.title, post.body, post.declared_comment_count,
-                    [(r.path, r.text) for r in stored]) == parsed.content_hash:
-        # The same content under a hash of an older formula (before November 2026 it hashed a
-        # JSON document): nothing to import; store today's hash, so the next run compares equal.
-        db.session.execute(update(Post).where(Post.id == post_id).values(content_hash=parsed.content_hash))
-        db.session.expire(post, ["content_hash"])
-        result.status, result.message = "unchanged", "already imported; nothing changed"
-        return
     stored_text = {r.path: r.text for r in stored}
     incoming = {c.path: c.text for c in parsed.comments}
     changed = [p for p, t in stored_text.items() if incoming.get(p) != t]
