@@ -67,3 +67,15 @@ def test_an_old_hash_does_not_hide_a_real_change(db, seeded, tmp_path):
     assert db.session.scalar(select(func.count(Comment.id))) == comments_before + 1
     post = db.session.scalar(select(Post).where(Post.title == "Institute Offers TR Advice"))
     assert post.content_hash == parse_bytes(more.read_bytes(), "more.txt").content_hash
+
+
+def test_recognising_old_hashes_costs_the_same_statements_for_one_post_or_five(db, seeded, query_counter):
+    files = sorted(SEEDS.glob("*.txt"))
+    store_old_hashes(db)
+    with query_counter() as one:
+        assert import_paths(files[:1]).count("unchanged") == 1
+    db.session.rollback()
+    with query_counter() as five:
+        assert import_paths(files).count("unchanged") == 5
+    db.session.rollback()
+    assert five["n"] == one["n"]
